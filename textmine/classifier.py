@@ -1,0 +1,162 @@
+"""The multi-label theme classifier: a scikit-learn estimator.
+
+Features: TF-IDF of lemma word n-grams plus TF-IDF of character n-grams of the
+folded text. One logistic regression per theme. Per-theme decision thresholds are
+learned in ``fit`` from out-of-fold probabilities on the training data only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import KFold
+
+from ._config import load_config
+from .features import CharWbNgrams, WordNgrams
+from .preprocess import Preprocessed, Preprocessor
+
+_PARAMS = {
+    "features": ("word_ngram_max", "word_min_df", "char_ngram_min", "char_ngram_max", "char_min_df", "char_max_features", "sublinear_tf"),
+    "model": ("C", "class_weight", "max_iter", "seed", "inner_folds", "threshold_min", "threshold_max", "threshold_step"),
+}
+
+
+def choose_thresholds(
+    y_true: np.ndarray, proba: np.ndarray, *, low: float = 0.1, high: float = 0.9, step: float = 0.01
+) -> np.ndarray:
+    """Per column, the threshold in [low, high] that maximises F1 (middle of the best plateau)."""
+    grid = np.round(np.arange(low, high + step / 2, step), 6)
+    out = np.empty(y_true.shape[1])
+    for j in range(y_true.shape[1]):
+        y, p = y_true[:, j].astype(bool), proba[:, j]
+        pred = p[:, None] >= grid[None, :]
+        tp = (pred & y[:, None]).sum(axis=0)
+        fp = (pred & ~y[:, None]).sum(axis=0)
+        fn = (~pred & y[:, None]).sum(axis=0)
+        f1 = np.where(tp > 0, 2 * tp / np.maximum(1, 2 * tp + fp + fn), 0.0)
+        best = np.flatnonzero(f1 >= f1.max() - 1e-12)
+        out[j] = grid[best[len(best) // 2]] if f1.max() > 0 else 0.5
+    return out
+
+
+class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
+    """Multi-label theme classifier over raw answer texts.
+
+    Parameters
+    ----------
+    themes:
+        Theme ids, one per column of ``Y``.
+    config:
+        Settings as in ``defaults.toml`` (sections ``preprocess``, ``features``, ``model``);
+        ``None`` reads the defaults.
+
+    Attributes
+    ----------
+    thresholds_ : ndarray of shape (n_themes,)
+        Decision threshold per theme, chosen on out-of-fold probabilities.
+    oof_proba_ : ndarray
+        Out-of-fold probabilities on the training data (not saved with a model).
+    """
+
+    def __init__(self, *, themes: Sequence[str] = (), config: dict[str, Any] | None = None) -> None:
+        self.themes = themes
+        self.config = config
+
+    # -- helpers ------------------------------------------------------------------
+    def _settings(self) -> dict[str, Any]:
+        cfg = self.config or load_config()
+        return {k: cfg[section][k] for section, keys in _PARAMS.items() for k in keys} | {"preprocess": cfg["preprocess"]}
+
+    def _new_preprocessor(self) -> Preprocessor:
+        pp = self._settings()["preprocess"]
+        return Preprocessor(
+            languages=pp["languages"], fallback_ratio=pp["fallback_ratio"],
+            short_answer_tokens=pp["short_answer_tokens"], batch_size=pp["batch_size"],
+            remove_stop_words=pp["remove_stop_words"], keep_words=pp["keep_words"],
+        )
+
+    def _fit_core(self, prep: Preprocessed, idx: np.ndarray, Y: np.ndarray) -> tuple[Any, Any, list[Any]]:
+        s = self._settings()
+        word = TfidfVectorizer(
+            analyzer=WordNgrams(s["word_ngram_max"]), min_df=s["word_min_df"], sublinear_tf=s["sublinear_tf"], dtype=np.float32
+        )
+        char = TfidfVectorizer(
+            analyzer=CharWbNgrams(s["char_ngram_min"], s["char_ngram_max"]), min_df=s["char_min_df"],
+            max_features=s["char_max_features"], sublinear_tf=s["sublinear_tf"], dtype=np.float32,
+        )
+        tokens = [prep.tokens[i] for i in idx]
+        folded = [prep.folded[i] for i in idx]
+        X = sp.hstack([word.fit_transform(tokens), char.fit_transform(folded)], format="csr")
+        for vec in (word, char):
+            # scikit-learn keeps the pruned terms here; they may hold raw personal words
+            if hasattr(vec, "stop_words_"):
+                del vec.stop_words_
+        models = []
+        for j in range(Y.shape[1]):
+            clf = LogisticRegression(
+                C=s["C"], class_weight=s["class_weight"] or None, max_iter=s["max_iter"],
+                solver="liblinear", random_state=s["seed"],
+            )
+            clf.fit(X, Y[idx, j])
+            models.append(clf)
+        return word, char, models
+
+    @staticmethod
+    def _proba_core(parts: tuple[Any, Any, list[Any]], prep: Preprocessed, idx: np.ndarray) -> np.ndarray:
+        word, char, models = parts
+        X = sp.hstack(
+            [word.transform([prep.tokens[i] for i in idx]), char.transform([prep.folded[i] for i in idx])], format="csr"
+        )
+        return np.column_stack([m.predict_proba(X)[:, 1] for m in models]) if models else np.zeros((len(idx), 0))
+
+    # -- estimator API ------------------------------------------------------------
+    def fit(self, X: Sequence[object] | Preprocessed, Y: np.ndarray) -> ThemeClassifier:
+        """Learn features, one model per theme and per-theme thresholds.
+
+        Parameters
+        ----------
+        X: answer texts, or their :class:`Preprocessed` form (as made by ``preprocessor()``).
+        Y: 0/1 array of shape (n_answers, n_themes).
+        """
+        Y = np.asarray(Y, dtype=np.int8)
+        s = self._settings()
+        self.themes_ = list(self.themes) or [str(j) for j in range(Y.shape[1])]
+        self.preprocessor_ = self._new_preprocessor()
+        prep = X if isinstance(X, Preprocessed) else self.preprocessor_.transform(list(X))
+        n = len(prep)
+        oof = np.zeros(Y.shape, dtype=float)
+        folds = KFold(n_splits=min(s["inner_folds"], n), shuffle=True, random_state=s["seed"])
+        for train_idx, test_idx in folds.split(np.arange(n)):
+            oof[test_idx] = self._proba_core(self._fit_core(prep, train_idx, Y), prep, test_idx)
+        self.oof_proba_ = oof
+        self.thresholds_ = choose_thresholds(
+            Y, oof, low=s["threshold_min"], high=s["threshold_max"], step=s["threshold_step"]
+        )
+        self.word_vectorizer_, self.char_vectorizer_, self.estimators_ = self._fit_core(prep, np.arange(n), Y)
+        self.n_features_ = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_)
+        return self
+
+    def preprocessor(self) -> Preprocessor:
+        """A preprocessor with this model's settings (its cache serves many calls)."""
+        return getattr(self, "preprocessor_", None) or self._new_preprocessor()
+
+    def predict_proba(self, X: Sequence[object] | Preprocessed) -> np.ndarray:
+        """Probability per answer and theme, shape (n_answers, n_themes)."""
+        prep = X if isinstance(X, Preprocessed) else self.preprocessor_.transform(list(X))
+        parts = (self.word_vectorizer_, self.char_vectorizer_, self.estimators_)
+        return self._proba_core(parts, prep, np.arange(len(prep)))
+
+    def predict(self, X: Sequence[object] | Preprocessed) -> np.ndarray:
+        """0/1 per answer and theme: probability at or above the theme's threshold."""
+        return (self.predict_proba(X) >= self.thresholds_).astype(np.int8)
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        state.pop("oof_proba_", None)
+        return state

@@ -1,0 +1,65 @@
+"""Error catalogue: every user-facing error, what is wrong and how to fix it.
+
+Modelled on spaCy's ``Errors``: a code, a message template, and one exception type,
+so that the CLI can print ``Error: ...`` and exit 2, and callers can match on ``code``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+MESSAGES: dict[str, str] = {
+    # input files
+    "E001": "File not found: {path}. Check the path, or run the command from the folder that holds it.",
+    "E002": "{path} is a directory, not a file. Give the path of a .csv, .xlsx, .parquet or .jsonl file.",
+    "E003": "Unsupported file type '{suffix}' for {path}. Use .csv, .tsv, .txt, .xlsx, .parquet or .jsonl.",
+    "E004": "{path} is empty. Export the survey again with its header row and answers.",
+    "E005": "{path} has a header but no rows. Export the survey again with its answers.",
+    "E006": "{path} could not be read as {kind}: {reason}. Check the file, or pass --encoding/--delimiter.",
+    "E007": "{what} {missing} not in the data. Columns in the data: {columns}.",
+    "E008": "Sheet '{sheet}' not in {path}. Sheets in the file: {sheets}.",
+    "E009": "No free-text column found in the data (columns: {columns}). Name it with --text-col.",
+    "E010": "Config file not found: {path}.",
+    "E011": "Invalid score values ({count}) with --strict: {problems}. Fix them, or drop --strict to treat them as missing.",
+    "E012": "Could not decode {path} as {encoding}. Pass the right --encoding (e.g. utf-8, cp1252, utf-16).",
+    # output files
+    "E020": "{path} exists. Pass --force to replace it, or choose another output path.",
+    "E021": "Refusing to write over the input file {path}. Choose another output path.",
+    "E022": "Unsupported output type '{suffix}' for {path}. Use .csv, .xlsx, .parquet or .jsonl.",
+    # codebook
+    "E030": "Codebook not found: {path}.",
+    "E031": "Codebook {path} is not valid: {problems}.",
+    # training data
+    "E040": "The training data has no rows with text. Give a labelled CSV/XLSX/Parquet with a text column and a labels column.",
+    "E041": "Unknown theme id{s} in the labels: {details}. Known ids: {known}. Fix the labels or add the theme to the codebook.",
+    "E042": "Theme{s} with fewer than {minimum} examples: {details}. Label more answers, or remove the theme from the codebook/labels.",
+    "E043": "The training data has no labels at all. Fill the '{labels_col}' column with theme ids joined by '{sep}'.",
+    "E044": "Theme{s} never absent from the training data: {details}. A classifier needs answers without the theme too.",
+    # models
+    "E050": "No model at {path}: expected model.joblib and model_card.json there. Train one with `textmine train --data DATA --out {path}`.",
+    "E051": "{path} is not a textmine model: {reason}. Retrain it with `textmine train`.",
+    "E052": "The model file {path} does not match its card (sha256 {actual} != {expected}). It was changed or corrupted; retrain it with `textmine train`.",
+    "E053": "The model at {path} was trained with scikit-learn {trained}, but {installed} is installed. Retrain it with `textmine train` (or python scripts/train.py), or install scikit-learn {trained}.",
+    "E054": "The codebook's theme ids differ from the model's: {details}. Use the codebook the model was trained with, or retrain the model.",
+    "E055": "The default model is missing from this installation. Train it with `python scripts/train.py`, or pass --model DIR.",
+    # summary
+    "E060": "No score columns found. Name them with --scores (columns: {columns}).",
+    "E061": "min_cell must be a whole number of at least 1, not {value}.",
+    # evaluation
+    "E070": "The evaluation data has no labels column '{labels_col}'. Columns in the data: {columns}.",
+}
+
+
+class TextmineError(ValueError):
+    """A user error with a catalogue code; ``str(err)`` is the full one-line message."""
+
+    def __init__(self, code: str, **details: Any) -> None:
+        self.code = code
+        self.details = details
+        template = MESSAGES[code]
+        super().__init__(f"{template.format(**details)} [{code}]")
+
+
+def plural(items: list[Any] | set[Any] | dict[Any, Any]) -> str:
+    """'s' when there is more than one item (for messages such as E041)."""
+    return "s" if len(items) != 1 else ""

@@ -1,0 +1,106 @@
+"""Honest measurement of a theme model: per-theme, micro/macro, exact match, per language."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_fscore_support
+
+from .errors import TextmineError
+from .labels import label_matrix, load_labelled
+
+PathLike = str | os.PathLike[str]
+
+
+def _round(x: float) -> float:
+    return round(float(x), 4)
+
+
+def _block(Y_true: np.ndarray, Y_pred: np.ndarray, themes: Sequence[str]) -> dict[str, Any]:
+    if len(Y_true) == 0:
+        return {"n": 0, "micro_f1": None, "macro_f1": None, "exact_match": None, "per_theme": {}}
+    p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0)
+    mp, mr, mf, _ = precision_recall_fscore_support(Y_true, Y_pred, average="micro", zero_division=0)
+    present = s > 0
+    return {
+        "n": int(len(Y_true)),
+        "micro_f1": _round(mf),
+        "micro_precision": _round(mp),
+        "micro_recall": _round(mr),
+        "macro_f1": _round(f[present].mean()) if present.any() else None,
+        "exact_match": _round((Y_true == Y_pred).all(axis=1).mean()),
+        "per_theme": {
+            t: {"precision": _round(p[j]), "recall": _round(r[j]), "f1": _round(f[j]), "support": int(s[j])}
+            for j, t in enumerate(themes)
+        },
+    }
+
+
+def coverage_curve(
+    Y_true: np.ndarray, Y_pred: np.ndarray, confidence: np.ndarray, thresholds: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
+) -> list[dict[str, float]]:
+    """Share of answers coded automatically at each confidence threshold, and exact-match accuracy on them."""
+    out = []
+    exact = (Y_true == Y_pred).all(axis=1)
+    for t in thresholds:
+        auto = confidence >= t
+        out.append({
+            "threshold": t,
+            "coverage": _round(auto.mean()) if len(auto) else 0.0,
+            "exact_match": _round(exact[auto].mean()) if auto.any() else None,
+        })
+    return out
+
+
+def metrics(
+    Y_true: np.ndarray,
+    Y_pred: np.ndarray,
+    *,
+    themes: Sequence[str],
+    langs: Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Micro/macro F1, exact match and per-theme figures, overall and per language."""
+    Y_true = np.asarray(Y_true)
+    Y_pred = np.asarray(Y_pred)
+    out = _block(Y_true, Y_pred, themes)
+    if langs is not None:
+        lang_arr = np.asarray(list(langs), dtype=object)
+        out["per_language"] = {
+            str(lg): _block(Y_true[lang_arr == lg], Y_pred[lang_arr == lg], themes)
+            for lg in sorted(set(lang_arr.tolist()))
+            if lg
+        }
+    return out
+
+
+def evaluate(
+    model: Any,
+    data: pd.DataFrame | PathLike,
+    *,
+    text_col: str = "text",
+    labels_col: str = "labels",
+    label_sep: str = "|",
+) -> dict[str, Any]:
+    """Score ``model`` on labelled data it has not seen.
+
+    Returns a dict with ``micro_f1``, ``macro_f1``, ``exact_match``, ``per_theme``
+    ({id: {precision, recall, f1, support}}), ``per_language`` and ``coverage``
+    (share of answers coded automatically vs their exact-match accuracy).
+    """
+    df = load_labelled(data, text_col=text_col, labels_col=labels_col)
+    if labels_col not in df.columns:
+        raise TextmineError("E070", labels_col=labels_col, columns=list(df.columns))
+    themes = list(model.themes_)
+    Y_true = label_matrix(df[labels_col], themes, sep=label_sep)
+    from .predict import classify
+
+    tagged = classify(df[[text_col]], model, text_col=text_col)
+    Y_pred = tagged[themes].to_numpy()
+    nonempty = tagged["lang"].to_numpy() != ""
+    result = metrics(Y_true, Y_pred, themes=themes, langs=tagged["lang"].tolist())
+    result["coverage"] = coverage_curve(Y_true[nonempty], Y_pred[nonempty], tagged["confidence"].to_numpy()[nonempty])
+    return result

@@ -1,0 +1,330 @@
+"""Reading and checking input files, and writing outputs atomically.
+
+One reader serves every command: CSV (delimiter and encoding detected), XLSX,
+Parquet and JSONL. Every cell is read as text so that nothing is lost or guessed
+("0" don't-know codes, ids with leading zeros); scores are parsed by
+:func:`parse_scores`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from charset_normalizer import from_bytes
+
+from ._config import setting
+from .errors import TextmineError
+
+READ_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".parquet", ".jsonl", ".ndjson")
+WRITE_SUFFIXES = (".csv", ".xlsx", ".parquet", ".jsonl")
+DELIMITERS = ",;\t|"
+
+PathLike = str | os.PathLike[str]
+
+
+# -- reading ------------------------------------------------------------------------
+def _check_path(path: PathLike) -> Path:
+    p = Path(path)
+    if p.is_dir():
+        raise TextmineError("E002", path=str(p))
+    if not p.exists():
+        raise TextmineError("E001", path=str(p))
+    if p.suffix.lower() not in READ_SUFFIXES:
+        raise TextmineError("E003", suffix=p.suffix or "(none)", path=str(p))
+    if p.stat().st_size == 0:
+        raise TextmineError("E004", path=str(p))
+    return p
+
+
+def detect_encoding(raw: bytes) -> str:
+    """The encoding of ``raw``: a byte-order mark, else UTF-8 if it decodes, else charset-normalizer's guess."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return "utf-8-sig"
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw[:200_000], cp_isolation=["cp1252", "latin_1", "utf_16", "iso8859_15", "mac_roman"]).best()
+    return best.encoding if best is not None else "cp1252"
+
+
+def detect_delimiter(text: str) -> str:
+    """The field delimiter among ``, ; TAB |``: the one that splits the sample into the most consistent columns."""
+    sample = text[:65536]
+    lines = [ln for ln in sample.splitlines()[:50] if ln.strip()]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines[:20]), delimiters=DELIMITERS).delimiter
+    except csv.Error:
+        pass
+    header = lines[0] if lines else ""
+    counts = {d: header.count(d) for d in DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _drop_empty_trailing(df: pd.DataFrame) -> pd.DataFrame:
+    cols = list(df.columns)
+    while cols and (str(cols[-1]).startswith("Unnamed:") or str(cols[-1]).strip() == "") and df[cols[-1]].isna().all():
+        cols.pop()
+    return df[cols]
+
+
+def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
+    raw = path.read_bytes()
+    enc = encoding or detect_encoding(raw)
+    try:
+        text = raw.decode(enc)
+    except (UnicodeDecodeError, LookupError):
+        raise TextmineError("E012", path=str(path), encoding=enc) from None
+    text = text.lstrip("\ufeff")
+    if not text.strip():
+        raise TextmineError("E004", path=str(path))
+    sep = delimiter or detect_delimiter(text)
+    try:
+        df = pd.read_csv(
+            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+            skipinitialspace=False, engine="python" if len(sep) > 1 else "c",
+        )
+    except (pd.errors.ParserError, ValueError) as exc:
+        reason = " ".join(str(exc).split())
+        raise TextmineError("E006", path=str(path), kind=f"CSV (delimiter {sep!r}, encoding {enc})", reason=reason) from None
+    return df
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+    try:
+        book = pd.ExcelFile(path)
+    except Exception as exc:  # openpyxl raises many kinds for a broken file
+        raise TextmineError("E006", path=str(path), kind="XLSX", reason=" ".join(str(exc).split())) from None
+    names = book.sheet_names
+    if sheet is None:
+        target: str | int = 0
+    elif isinstance(sheet, str) and sheet not in names:
+        if sheet.isdigit() and int(sheet) < len(names):
+            target = int(sheet)
+        else:
+            raise TextmineError("E008", sheet=sheet, path=str(path), sheets=names)
+    else:
+        target = sheet
+    return book.parse(target, dtype=str, keep_default_na=False, na_values=[""])
+
+
+def _read_other(path: Path, suffix: str) -> pd.DataFrame:
+    try:
+        if suffix == ".parquet":
+            return pd.read_parquet(path)
+        return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+    except Exception as exc:  # pyarrow and the json reader raise many kinds
+        kind = "Parquet" if suffix == ".parquet" else "JSON lines"
+        raise TextmineError("E006", path=str(path), kind=kind, reason=" ".join(str(exc).split())[:300]) from None
+
+
+def read_table(
+    path: PathLike,
+    *,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+) -> pd.DataFrame:
+    """Read a survey export or labelled corpus into a DataFrame of text cells.
+
+    Parameters
+    ----------
+    path:
+        A .csv/.tsv/.txt, .xlsx, .parquet or .jsonl file; the format comes from the extension.
+    encoding, delimiter:
+        Override the detected CSV encoding and field delimiter.
+    sheet:
+        XLSX sheet name or 0-based position; default the first sheet.
+
+    Raises
+    ------
+    TextmineError
+        E001-E008, E012 with a message that says how to fix the problem.
+    """
+    p = _check_path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        df = _read_csv(p, encoding, delimiter)
+    elif suffix in (".xlsx", ".xlsm"):
+        df = _read_excel(p, sheet)
+    else:
+        df = _read_other(p, suffix)
+    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
+    df = _drop_empty_trailing(df)
+    if len(df.columns) == 0:
+        raise TextmineError("E004", path=str(p))
+    if len(df) == 0:
+        raise TextmineError("E005", path=str(p))
+    return df.reset_index(drop=True)
+
+
+def require_columns(df: pd.DataFrame, columns: Sequence[str], *, what: str = "Column") -> None:
+    """Raise E007 listing every missing column at once, and the columns that exist."""
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        names = ", ".join(f"'{c}'" for c in missing)
+        label = f"{what}s" if len(missing) > 1 else what
+        verb = "are" if len(missing) > 1 else "is"
+        raise TextmineError("E007", what=f"{label} {names}", missing=verb, columns=list(map(str, df.columns)))
+
+
+def _is_numeric_text(value: str) -> bool:
+    return bool(re.fullmatch(r"\s*[-+]?\d+(?:[.,]\d+)?\s*", value))
+
+
+def find_text_column(df: pd.DataFrame) -> str:
+    """The free-text column: the one whose non-numeric strings are longest on average."""
+    best, best_len = None, 0.0
+    for col in df.columns:
+        values = df[col].dropna()
+        values = values[values.map(lambda v: isinstance(v, str))]
+        values = values[~values.map(_is_numeric_text)]
+        if values.empty:
+            continue
+        mean_len = float(values.str.len().mean()) * len(values) / max(1, len(df))
+        if mean_len > best_len:
+            best, best_len = col, mean_len
+    if best is None or best_len < 3:
+        raise TextmineError("E009", columns=list(map(str, df.columns)))
+    return str(best)
+
+
+# -- scores -------------------------------------------------------------------------
+_LEADING_NUMBER = re.compile(r"^\s*([-+]?\d+(?:[.,]\d+)?)(?:\s*$|\s*[-–:=)(/ ]\s*\D)")
+
+
+@dataclass
+class ParsedScores:
+    """A score column parsed: ``values`` on the scale (NaN otherwise), and what was set aside."""
+
+    values: pd.Series
+    dont_know: pd.Series
+    problems: list[tuple[int, str]] = field(default_factory=list)
+
+
+def dont_know_codes(codes: Sequence[str] | None = None) -> frozenset[str]:
+    """The configured "don't know" codes, folded to lower case."""
+    return frozenset(str(c).strip().lower() for c in (codes if codes is not None else setting("summary", "dont_know")))
+
+
+def parse_scores(
+    series: pd.Series,
+    *,
+    dont_know: Sequence[str] | None = None,
+    scale: tuple[float, float] | None = None,
+) -> ParsedScores:
+    """Parse one score column: "5 - very good", "4,0" and " 3 " become numbers.
+
+    Values outside ``scale`` that are not don't-know codes are listed in ``problems``
+    as (spreadsheet row number, value) and treated as missing.
+    """
+    lo, hi = scale or (setting("summary", "scale_min"), setting("summary", "scale_max"))
+    codes = dont_know_codes(dont_know)
+    n = len(series)
+    values = np.full(n, np.nan)
+    dk = np.zeros(n, dtype=bool)
+    problems: list[tuple[int, str]] = []
+    for i, raw in enumerate(series.tolist()):
+        if raw is None or (isinstance(raw, float) and np.isnan(raw)):
+            continue
+        text = str(raw).strip()
+        if not text:
+            continue
+        number: float | None = None
+        if isinstance(raw, (int, float, np.integer, np.floating)) and not isinstance(raw, bool):
+            number = float(raw)
+        else:
+            m = _LEADING_NUMBER.match(text)
+            if m:
+                number = float(m.group(1).replace(",", "."))
+        key = text.lower()
+        if number is not None and float(number).is_integer():
+            key = str(int(number))
+        if key in codes or text.lower() in codes:
+            dk[i] = True
+        elif number is not None and lo <= number <= hi:
+            values[i] = number
+        else:
+            problems.append((i + 2, text))
+    return ParsedScores(pd.Series(values, index=series.index), pd.Series(dk, index=series.index), problems)
+
+
+# -- writing ------------------------------------------------------------------------
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def check_output(path: PathLike, *, force: bool = False, inputs: Sequence[PathLike] = ()) -> Path:
+    """Raise if ``path`` is an input file (E021) or exists without ``force`` (E020)."""
+    p = Path(path)
+    for source in inputs:
+        if _same_file(p, Path(source)) or p.resolve() == Path(source).resolve():
+            raise TextmineError("E021", path=str(p))
+    if p.exists() and not force:
+        raise TextmineError("E020", path=str(p))
+    return p
+
+
+def atomic_write(path: PathLike, write: object, *, binary: bool = False) -> None:
+    """Call ``write(handle_path)`` on a temporary file beside ``path``, then rename it into place."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent)
+    os.close(fd)
+    try:
+        write(tmp)  # type: ignore[operator]
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_table(
+    df: pd.DataFrame,
+    path: PathLike,
+    *,
+    force: bool = False,
+    inputs: Sequence[PathLike] = (),
+) -> Path:
+    """Write ``df`` to ``path`` (.csv, .xlsx, .parquet or .jsonl) atomically.
+
+    Refuses to write over an input file, and over an existing file unless ``force``.
+    """
+    p = Path(path)
+    suffix = p.suffix.lower()
+    if suffix not in WRITE_SUFFIXES:
+        raise TextmineError("E022", suffix=suffix or "(none)", path=str(p))
+    check_output(p, force=force, inputs=inputs)
+
+    def write(tmp: str) -> None:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False, encoding="utf-8")
+        elif suffix == ".xlsx":
+            df.to_excel(tmp, index=False)
+        elif suffix == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_json(tmp, orient="records", lines=True, force_ascii=False)
+
+    atomic_write(p, write)
+    return p

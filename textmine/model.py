@@ -1,0 +1,105 @@
+"""Saving and loading models: a joblib pickle beside a JSON model card.
+
+A model file is a pickle and can run code when loaded: load models only from
+sources you trust. :func:`load_model` checks the card, the file's sha256 and the
+scikit-learn version *before* unpickling, and only loads from the path it is
+given or the shipped default model.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import joblib
+import sklearn
+
+from ._config import resource_path
+from .errors import TextmineError
+from .files import atomic_write
+
+MODEL_FILE = "model.joblib"
+CARD_FILE = "model_card.json"
+FORMAT = "textmine-model/1"
+PathLike = str | os.PathLike[str]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _minor(version: str) -> str:
+    return ".".join(version.split(".")[:2])
+
+
+def save_model(model: Any, directory: PathLike, card: dict[str, Any]) -> Path:
+    """Write ``model.joblib`` and ``model_card.json`` (with the file's sha256) to ``directory``."""
+    out = Path(directory)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write(out / MODEL_FILE, lambda tmp: joblib.dump(model, tmp, compress=3))
+    card = {"format": FORMAT, **card, "sha256": _sha256(out / MODEL_FILE)}
+    text = json.dumps(card, indent=2, ensure_ascii=False, sort_keys=False)
+    atomic_write(out / CARD_FILE, lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
+    return out
+
+
+def read_card(directory: PathLike) -> dict[str, Any]:
+    """The model card of the model in ``directory`` (checked, not the pickle)."""
+    path = Path(directory)
+    if not (path / MODEL_FILE).is_file() or not (path / CARD_FILE).is_file():
+        raise TextmineError("E050", path=str(path))
+    try:
+        card = json.loads((path / CARD_FILE).read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise TextmineError("E051", path=str(path), reason="its model_card.json is not valid JSON") from None
+    if not isinstance(card, dict) or card.get("format") != FORMAT:
+        raise TextmineError("E051", path=str(path), reason=f"its card does not say format '{FORMAT}'")
+    missing = [k for k in ("sha256", "versions", "themes", "thresholds") if k not in card]
+    if missing:
+        raise TextmineError("E051", path=str(path), reason=f"its card lacks {', '.join(missing)}")
+    return card
+
+
+def default_model_path() -> Path:
+    """Where the shipped default model lives in this installation."""
+    return resource_path("model")
+
+
+def load_model(path: PathLike | None = None) -> Any:
+    """Load a trained theme model; without ``path`` the shipped default model.
+
+    The card and the file's sha256 are checked before the pickle is loaded; a model
+    made with another scikit-learn major.minor version is refused.
+
+    Raises
+    ------
+    TextmineError
+        E050-E053 and E055, each saying how to retrain.
+    """
+    if path is None:
+        directory = default_model_path()
+        if not (directory / MODEL_FILE).is_file():
+            raise TextmineError("E055")
+    else:
+        directory = Path(path)
+    card = read_card(directory)
+    actual = _sha256(directory / MODEL_FILE)
+    if actual != card["sha256"]:
+        raise TextmineError("E052", path=str(directory / MODEL_FILE), actual=actual[:12], expected=str(card["sha256"])[:12])
+    trained = str(card["versions"].get("scikit-learn", "?"))
+    if _minor(trained) != _minor(sklearn.__version__):
+        raise TextmineError("E053", path=str(directory), trained=trained, installed=sklearn.__version__)
+    model = joblib.load(directory / MODEL_FILE)
+    from .classifier import ThemeClassifier
+
+    if not isinstance(model, ThemeClassifier):
+        raise TextmineError("E051", path=str(directory), reason=f"it holds a {type(model).__name__}")
+    model.card_ = card
+    return model

@@ -1,0 +1,167 @@
+"""Training: fit the theme classifier on labelled answers, measure it honestly, save it.
+
+The reported metrics come from nested cross-validation: in each outer fold a fresh
+model (with its own inner cross-validation for thresholds) is fitted on the other
+folds and scored on the held-out one, so no threshold ever sees its test answers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pandas as pd
+import sklearn
+import spacy
+from sklearn.model_selection import KFold
+
+from . import __version__
+from ._config import load_config
+from .classifier import ThemeClassifier
+from .codebook import Codebook, load_codebook
+from .errors import TextmineError
+from .evaluate import metrics
+from .labels import check_labels, label_matrix, load_labelled
+from .model import save_model
+from .preprocess import Preprocessed
+
+PathLike = str | os.PathLike[str]
+Progress = Callable[[str], None]
+
+
+def _fold_predictions(
+    config: dict[str, Any], themes: list[str], prep: Preprocessed, Y: np.ndarray, train_idx: np.ndarray, test_idx: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    model = ThemeClassifier(themes=themes, config=config).fit(prep.take(train_idx), Y[train_idx])
+    return test_idx, model.predict(prep.take(test_idx))
+
+
+def cross_validate(
+    prep: Preprocessed,
+    Y: np.ndarray,
+    *,
+    themes: list[str],
+    config: dict[str, Any],
+    n_jobs: int = 1,
+    progress: Progress | None = None,
+) -> dict[str, Any]:
+    """Nested cross-validated metrics (see the module docstring)."""
+    folds = KFold(n_splits=config["model"]["cv_folds"], shuffle=True, random_state=config["model"]["seed"])
+    splits = list(folds.split(np.arange(len(prep))))
+    if progress:
+        progress(f"cross-validating: {len(splits)} folds on {len(prep)} answers")
+    results = joblib.Parallel(n_jobs=n_jobs)(
+        joblib.delayed(_fold_predictions)(config, themes, prep, Y, tr, te) for tr, te in splits
+    )
+    pred = np.zeros_like(Y)
+    for test_idx, fold_pred in results:
+        pred[test_idx] = fold_pred
+    return metrics(Y, pred, themes=themes, langs=prep.lang) | {"folds": len(splits)}
+
+
+def _data_hash(texts: Sequence[str], labels: Sequence[object]) -> str:
+    digest = hashlib.sha256()
+    for text, lab in zip(texts, labels):
+        digest.update(str(text).encode("utf-8") + b"\x1f" + str(lab).encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+def train(
+    data: pd.DataFrame | PathLike | Sequence[PathLike],
+    *,
+    codebook: Codebook | PathLike | None = None,
+    out: PathLike | None = None,
+    text_col: str = "text",
+    labels_col: str = "labels",
+    label_sep: str = "|",
+    id_col: str = "id",
+    config: dict[str, Any] | PathLike | None = None,
+    cross_validation: bool = True,
+    n_jobs: int | None = None,
+    progress: Progress | None = None,
+) -> ThemeClassifier:
+    """Fit a theme model on labelled answers and, with ``out``, save it there.
+
+    Parameters
+    ----------
+    data:
+        A DataFrame, a labelled CSV/XLSX/Parquet/JSONL file, or several files
+        (concatenated; later files' rows win on equal ``id_col``).
+    codebook:
+        A :class:`Codebook` or its path. Without it the themes are the labels found in the data.
+    out:
+        Directory to save ``model.joblib`` and ``model_card.json`` to.
+    config:
+        Settings (dict or TOML path) overriding ``defaults.toml``.
+    cross_validation:
+        Measure the model by nested cross-validation (recorded in its card).
+
+    Returns
+    -------
+    ThemeClassifier
+        The fitted model; ``model.card_`` holds its card (metrics, thresholds, counts).
+    """
+    started = time.perf_counter()
+    cfg = config if isinstance(config, dict) else load_config(config)
+    book = load_codebook(codebook) if isinstance(codebook, (str, os.PathLike)) else codebook
+    df = load_labelled(data, text_col=text_col, labels_col=labels_col, id_col=id_col)
+    texts = df[text_col].fillna("").astype(str)
+    keep = texts.str.strip() != ""
+    df, texts = df[keep].reset_index(drop=True), texts[keep].reset_index(drop=True)
+    if len(df) == 0:
+        raise TextmineError("E040")
+    themes = check_labels(df, labels_col=labels_col, sep=label_sep, codebook=book, min_examples=cfg["model"]["min_examples_per_theme"])
+    Y = label_matrix(df[labels_col], themes, sep=label_sep)
+    jobs = n_jobs or min(cfg["model"]["cv_folds"], os.cpu_count() or 1)
+
+    model = ThemeClassifier(themes=themes, config=cfg)
+    if progress:
+        progress(f"preprocessing {len(df)} answers")
+    prep = model.preprocessor().transform(texts.tolist())
+    cv = cross_validate(prep, Y, themes=themes, config=cfg, n_jobs=jobs, progress=progress) if cross_validation else None
+    if progress:
+        progress("fitting the final model")
+    model.fit(prep, Y)
+
+    langs = Counter(prep.lang)
+    card: dict[str, Any] = {
+        "textmine_version": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "versions": {
+            "textmine": __version__, "scikit-learn": sklearn.__version__, "spacy": spacy.__version__,
+            "python": platform.python_version(),
+        },
+        "codebook": {
+            "version": book.version if book else None,
+            "hash": book.hash if book else None,
+            "name": book.name if book else "labels found in the data",
+        },
+        "themes": themes,
+        "labels": book.labels("en") if book else {t: t for t in themes},
+        "thresholds": {t: round(float(v), 4) for t, v in zip(themes, model.thresholds_)},
+        "training_data": {
+            "sha256": _data_hash(texts.tolist(), df[labels_col].tolist()),
+            "n_answers": len(df),
+            "per_theme": {t: int(n) for t, n in zip(themes, Y.sum(axis=0))},
+            "per_language": dict(sorted(langs.items())),
+            "no_theme": int((Y.sum(axis=1) == 0).sum()),
+        },
+        "cv_metrics": cv,
+        "n_features": model.n_features_,
+        "config": {k: cfg[k] for k in ("preprocess", "features", "model")},
+        "training_seconds": round(time.perf_counter() - started, 1),
+    }
+    model.card_ = card
+    if out is not None:
+        save_model(model, out, card)
+        model.card_ = {**card, "path": str(Path(out))}
+    return model
