@@ -23,7 +23,7 @@ from .preprocess import Preprocessed, Preprocessor
 
 _PARAMS = {
     "features": ("word_ngram_max", "word_min_df", "char_ngram_min", "char_ngram_max", "char_min_df", "char_max_features", "sublinear_tf"),
-    "model": ("C", "class_weight", "max_iter", "seed", "inner_folds", "threshold_min", "threshold_max", "threshold_step"),
+    "model": ("C", "class_weight", "dual", "max_iter", "seed", "inner_folds", "threshold_min", "threshold_max", "threshold_step"),
 }
 
 
@@ -81,7 +81,7 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
             remove_stop_words=pp["remove_stop_words"], keep_words=pp["keep_words"],
         )
 
-    def _fit_core(self, prep: Preprocessed, idx: np.ndarray, Y: np.ndarray) -> tuple[Any, Any, list[Any]]:
+    def _fit_vectorizers(self, prep: Preprocessed) -> tuple[Any, Any, sp.csr_matrix]:
         s = self._settings()
         word = TfidfVectorizer(
             analyzer=WordNgrams(s["word_ngram_max"]), min_df=s["word_min_df"], sublinear_tf=s["sublinear_tf"], dtype=np.float32
@@ -90,30 +90,32 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
             analyzer=CharWbNgrams(s["char_ngram_min"], s["char_ngram_max"]), min_df=s["char_min_df"],
             max_features=s["char_max_features"], sublinear_tf=s["sublinear_tf"], dtype=np.float32,
         )
-        tokens = [prep.tokens[i] for i in idx]
-        folded = [prep.folded[i] for i in idx]
-        X = sp.hstack([word.fit_transform(tokens), char.fit_transform(folded)], format="csr")
+        X = sp.hstack([word.fit_transform(prep.tokens), char.fit_transform(prep.folded)], format="csr")
         for vec in (word, char):
             # scikit-learn keeps the pruned terms here; they may hold raw personal words
             if hasattr(vec, "stop_words_"):
                 del vec.stop_words_
+        return word, char, X
+
+    def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray) -> list[Any]:
+        s = self._settings()
         models = []
         for j in range(Y.shape[1]):
             clf = LogisticRegression(
                 C=s["C"], class_weight=s["class_weight"] or None, max_iter=s["max_iter"],
-                solver="liblinear", random_state=s["seed"],
+                solver="liblinear", dual=s["dual"], random_state=s["seed"],
             )
-            clf.fit(X, Y[idx, j])
-            models.append(clf)
-        return word, char, models
+            models.append(clf.fit(X, Y[:, j]))
+        return models
 
     @staticmethod
-    def _proba_core(parts: tuple[Any, Any, list[Any]], prep: Preprocessed, idx: np.ndarray) -> np.ndarray:
-        word, char, models = parts
-        X = sp.hstack(
-            [word.transform([prep.tokens[i] for i in idx]), char.transform([prep.folded[i] for i in idx])], format="csr"
+    def _proba(models: list[Any], X: sp.csr_matrix) -> np.ndarray:
+        return np.column_stack([m.predict_proba(X)[:, 1] for m in models]) if models else np.zeros((X.shape[0], 0))
+
+    def _transform(self, prep: Preprocessed) -> sp.csr_matrix:
+        return sp.hstack(
+            [self.word_vectorizer_.transform(prep.tokens), self.char_vectorizer_.transform(prep.folded)], format="csr"
         )
-        return np.column_stack([m.predict_proba(X)[:, 1] for m in models]) if models else np.zeros((len(idx), 0))
 
     # -- estimator API ------------------------------------------------------------
     def fit(self, X: Sequence[object] | Preprocessed, Y: np.ndarray) -> ThemeClassifier:
@@ -133,12 +135,17 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
         oof = np.zeros(Y.shape, dtype=float)
         folds = KFold(n_splits=min(s["inner_folds"], n), shuffle=True, random_state=s["seed"])
         for train_idx, test_idx in folds.split(np.arange(n)):
-            oof[test_idx] = self._proba_core(self._fit_core(prep, train_idx, Y), prep, test_idx)
+            # each inner fold fits its own vocabulary, as a new survey would meet unseen words
+            word, char, features = self._fit_vectorizers(prep.take(train_idx))
+            held_out = prep.take(test_idx)
+            X_test = sp.hstack([word.transform(held_out.tokens), char.transform(held_out.folded)], format="csr")
+            oof[test_idx] = self._proba(self._fit_models(features, Y[train_idx]), X_test)
         self.oof_proba_ = oof
         self.thresholds_ = choose_thresholds(
             Y, oof, low=s["threshold_min"], high=s["threshold_max"], step=s["threshold_step"]
         )
-        self.word_vectorizer_, self.char_vectorizer_, self.estimators_ = self._fit_core(prep, np.arange(n), Y)
+        self.word_vectorizer_, self.char_vectorizer_, features = self._fit_vectorizers(prep)
+        self.estimators_ = self._fit_models(features, Y)
         self.n_features_ = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_)
         return self
 
@@ -149,8 +156,7 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
     def predict_proba(self, X: Sequence[object] | Preprocessed) -> np.ndarray:
         """Probability per answer and theme, shape (n_answers, n_themes)."""
         prep = X if isinstance(X, Preprocessed) else self.preprocessor_.transform(list(X))
-        parts = (self.word_vectorizer_, self.char_vectorizer_, self.estimators_)
-        return self._proba_core(parts, prep, np.arange(len(prep)))
+        return self._proba(self.estimators_, self._transform(prep))
 
     def predict(self, X: Sequence[object] | Preprocessed) -> np.ndarray:
         """0/1 per answer and theme: probability at or above the theme's threshold."""

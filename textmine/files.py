@@ -51,12 +51,16 @@ def detect_encoding(raw: bytes) -> str:
         return "utf-8-sig"
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return "utf-16"
+    head = raw[:4000]
+    if head.count(b"\x00") > len(head) // 4:  # UTF-16 without a byte-order mark
+        return "utf-16-le" if head[1:2] == b"\x00" else "utf-16-be"
     try:
         raw.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(raw[:200_000], cp_isolation=["cp1252", "latin_1", "utf_16", "iso8859_15", "mac_roman"]).best()
+    # Older Excel exports: a Western single-byte code page.
+    best = from_bytes(raw[:200_000], cp_isolation=["cp1252", "iso8859_15", "latin_1"]).best()
     return best.encoding if best is not None else "cp1252"
 
 
@@ -328,3 +332,23 @@ def write_table(
 
     atomic_write(p, write)
     return p
+
+
+_ID_NAME = re.compile(r"(?i)^(id|.*[_ ]id|respondent|vastaaja.*|respondent.*)$")
+
+
+def duplicate_ids(df: pd.DataFrame) -> tuple[str, int] | None:
+    """(id column, number of rows whose id repeats an earlier row's), or None.
+
+    The id column is the first column named like an id (``id``, ``respondent_id``, ...)
+    whose values are mostly distinct.
+    """
+    for col in df.columns:
+        if not _ID_NAME.match(str(col)):
+            continue
+        values = df[col].dropna().astype(str)
+        if values.empty or values.nunique() < 0.5 * len(values):
+            continue
+        dups = int(values.duplicated().sum())
+        return (str(col), dups) if dups else None
+    return None

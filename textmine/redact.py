@@ -21,7 +21,7 @@ PLACEHOLDERS = ("<EMAIL>", "<PHONE>", "<HETU>", "<PERSONNUMMER>", "<IBAN>", "<CA
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 _HETU = re.compile(r"\b\d{6}[-+A-FU-Y]\d{3}[0-9A-Y]\b", re.IGNORECASE)
 _SE_PID = re.compile(r"\b(?:19|20)?\d{6}[-+]?\d{4}\b")
-_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b", re.IGNORECASE)
+_IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ ]?[A-Z0-9]{4}){2,7}(?:[ ]?[A-Z0-9]{1,4})?\b")
 # Case, diary and application numbers: a keyword followed by an identifier, or an
 # identifier shaped like one (letters and at least five digits, or 7+ digits alone).
 _CASE_KEYWORD = re.compile(
@@ -40,6 +40,15 @@ def _sub_valid(pattern: re.Pattern[str], text: str, placeholder: str, valid: obj
         return placeholder if valid(m.group(0)) else m.group(0)  # type: ignore[operator]
 
     return pattern.sub(repl, text)
+
+
+def _iban_repl(m: re.Match[str]) -> str:
+    """Replace a valid IBAN; a trailing word the pattern swallowed ("... 85 OK") is kept."""
+    value = m.group(0)
+    if _iban.is_valid(value):
+        return "<IBAN>"
+    head, _, tail = value.rpartition(" ")
+    return f"<IBAN> {tail}" if head and _iban.is_valid(head) else value
 
 
 def _is_se_pid(value: str) -> bool:
@@ -80,7 +89,7 @@ def redact_text(text: str) -> str:
     text = _EMAIL.sub("<EMAIL>", text)
     if not _DIGITS.search(text):
         return text
-    text = _sub_valid(_IBAN, text, "<IBAN>", lambda v: _iban.is_valid(v))
+    text = _IBAN.sub(_iban_repl, text)
     text = _sub_valid(_HETU, text, "<HETU>", lambda v: _hetu.is_valid(v.upper()))
     text = _sub_valid(_SE_PID, text, "<PERSONNUMMER>", _is_se_pid)
     text = _CASE_KEYWORD.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + "<CASE_ID>", text)

@@ -1,0 +1,332 @@
+"""The textmine command line: parses arguments, calls the library, prints.
+
+User errors print one line ``Error: ...`` and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import TextmineError
+
+EXAMPLES = {
+    "textmine": """examples:
+  textmine report data/sample_survey.csv                  # summary in the terminal
+  textmine report survey.xlsx -o out/ --lang fi           # + classified.csv, summary.xlsx/json, report.html
+  textmine predict survey.csv -o tagged.parquet           # tag every answer
+  textmine train --data data/train/answers.csv --codebook data/codebook.yaml --out models/mine
+  textmine evaluate --model models/mine --data test.csv --json
+  textmine redact answers.csv -o answers_redacted.csv
+  textmine themes""",
+    "train": """examples:
+  textmine train --data data/train/answers.csv --codebook data/codebook.yaml --out models/mine
+  textmine train --data train.csv --text-col review --labels-col tags --label-sep ';' --out models/reviews""",
+    "evaluate": """examples:
+  textmine evaluate --model models/mine --data test.csv
+  textmine evaluate --model models/mine --data test.csv --json > metrics.json""",
+    "predict": """examples:
+  textmine predict survey.csv -o tagged.csv
+  textmine predict survey.xlsx --sheet Answers --text-col improvement -o tagged.parquet --redact""",
+    "report": """examples:
+  textmine report data/sample_survey.csv
+  textmine report survey.csv --scores overall,efficiency --segments permit_type -o out/ --lang sv""",
+    "redact": """examples:
+  textmine redact answers.csv -o answers_redacted.csv
+  textmine redact survey.xlsx --columns improvement,comments -o clean.xlsx""",
+    "themes": """examples:
+  textmine themes
+  textmine themes --model models/mine --lang fi""",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2, like every user error
+        sys.stderr.write(f"Error: {message}. See '{self.prog} --help'.\n")
+        raise SystemExit(2)
+
+
+def _columns(value: str) -> list[str]:
+    return [c.strip() for c in value.split(",") if c.strip()]
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    g = common.add_argument_group("general")
+    g.add_argument("--quiet", "-q", action="store_true", help="print only errors and the result")
+    g.add_argument("--verbose", "-v", action="store_true", help="print progress even when not on a terminal")
+    g.add_argument("--debug", action="store_true", help="show the traceback of unexpected failures")
+    g.add_argument("--config", metavar="TOML", help="settings overriding textmine's defaults.toml")
+
+    reader = argparse.ArgumentParser(add_help=False)
+    r = reader.add_argument_group("reading the input")
+    r.add_argument("--encoding", help="CSV encoding (default: detected)")
+    r.add_argument("--delimiter", help="CSV delimiter (default: detected among , ; TAB |)")
+    r.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
+    r.add_argument("--text-col", help="the free-text column (default: the column of longest texts)")
+
+    parser = _Parser(prog="textmine", description="Tag free-text survey answers with development themes and "
+                     "put theme counts next to the score summary.", epilog=EXAMPLES["textmine"],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"textmine {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def add(name: str, help_: str, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_, description=help_, parents=parents, epilog=EXAMPLES[name],
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = add("train", "Train a theme model on labelled answers.", [common])
+    p.add_argument("--data", action="append", required=True, metavar="PATH",
+                   help="labelled CSV/XLSX/Parquet/JSONL; repeat to concatenate (later rows win on equal id)")
+    p.add_argument("--codebook", metavar="YAML", help="codebook of themes (default: the themes found in the labels)")
+    p.add_argument("--out", required=True, metavar="DIR", help="directory for model.joblib and model_card.json")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--labels-col", default="labels")
+    p.add_argument("--label-sep", default="|")
+    p.add_argument("--id-col", default="id")
+    p.add_argument("--no-cv", action="store_true", help="skip the cross-validated metrics (faster)")
+    p.add_argument("--force", action="store_true", help="replace an existing model in --out")
+
+    p = add("evaluate", "Measure a model on labelled answers it has not seen.", [common])
+    p.add_argument("--model", required=True, metavar="DIR")
+    p.add_argument("--data", required=True, metavar="PATH")
+    p.add_argument("--text-col", default="text")
+    p.add_argument("--labels-col", default="labels")
+    p.add_argument("--label-sep", default="|")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+    p = add("predict", "Tag every answer of a survey export with themes.", [common, reader])
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--output", required=True, help="output file: .csv, .xlsx, .parquet or .jsonl")
+    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    p.add_argument("--redact", action="store_true", help="replace personal data in the text column (default off)")
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+
+    p = add("report", "Classify a survey and summarize scores and themes.", [common, reader])
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    p.add_argument("--scores", type=_columns, metavar="COLS", help="score columns, comma-separated (default: detected)")
+    p.add_argument("--segments", type=_columns, metavar="COLS", help="segment columns, comma-separated (default: detected)")
+    p.add_argument("--min-cell", type=int, metavar="N", help="suppress cells with fewer respondents (default 5)")
+    p.add_argument("--strict", action="store_true", help="stop on score values outside the scale")
+    p.add_argument("-o", "--output", metavar="DIR", help="write classified.csv, summary.xlsx, summary.json, report.html")
+    p.add_argument("--lang", choices=["en", "fi", "sv"], help="language of report.html (default en)")
+    p.add_argument("--quotes", type=int, metavar="N", help="example answers per theme in report.html (default 3)")
+    p.add_argument("--no-redact", action="store_true", help="keep personal data in classified.csv (default: redacted)")
+    p.add_argument("--force", action="store_true", help="replace existing files in the output directory")
+
+    p = add("redact", "Replace personal data in text columns with placeholders.", [common, reader])
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--output", required=True)
+    p.add_argument("--columns", type=_columns, metavar="COLS", help="columns to redact (default: every text column)")
+    p.add_argument("--force", action="store_true")
+
+    p = add("themes", "List the codebook's themes with their counts in the model's training data.", [common])
+    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    p.add_argument("--lang", choices=["en", "fi", "sv"], default="en")
+    return parser
+
+
+class _Out:
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.quiet = getattr(args, "quiet", False)
+        self.progress_on = not self.quiet and (getattr(args, "verbose", False) or sys.stderr.isatty())
+
+    def info(self, text: str) -> None:
+        if not self.quiet:
+            print(text, file=sys.stderr)
+
+    def progress(self, text: str) -> None:
+        if self.progress_on:
+            print(f"... {text}", file=sys.stderr, flush=True)
+
+
+def _read(args: argparse.Namespace, out: _Out) -> Any:
+    from .files import duplicate_ids, read_table
+
+    df = read_table(args.input, encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
+    dup = duplicate_ids(df)
+    if dup:
+        out.info(f"Warning: {dup[1]} rows repeat an earlier value of '{dup[0]}' (duplicate respondent ids); all rows are kept.")
+    return df
+
+
+def _classify(args: argparse.Namespace, out: _Out, df: Any, *, redact: bool) -> tuple[Any, Any, str]:
+    from .files import find_text_column
+    from .model import load_model
+    from .predict import classify
+
+    from .files import require_columns
+
+    if args.text_col:
+        require_columns(df, [args.text_col], what="Text column")
+    model = load_model(args.model)
+    text_col = args.text_col or find_text_column(df)
+    if not args.text_col:
+        out.info(f"Free-text column: '{text_col}' (detected; name another with --text-col).")
+    out.progress(f"classifying {len(df)} answers")
+    tagged = classify(df, model, text_col=text_col, redact=redact)
+    empty = int((tagged["lang"] == "").sum())
+    out.info(f"{len(df)} rows read; {empty} skipped as empty text; {len(df) - empty} tagged.")
+    return tagged, model, text_col
+
+
+def _cmd_train(args: argparse.Namespace, out: _Out) -> int:
+    from .files import check_output
+    from .model import CARD_FILE, MODEL_FILE
+    from .train import train
+
+    for name in (MODEL_FILE, CARD_FILE):
+        check_output(Path(args.out) / name, force=args.force)
+    model = train(args.data, codebook=args.codebook, out=args.out, text_col=args.text_col, labels_col=args.labels_col,
+                  label_sep=args.label_sep, id_col=args.id_col, config=args.config, cross_validation=not args.no_cv,
+                  progress=out.progress)
+    card = model.card_
+    cv = card["cv_metrics"]
+    print(f"Trained on {card['training_data']['n_answers']} answers, {len(card['themes'])} themes; saved to {args.out}")
+    if cv:
+        print(_metrics_text(cv, card["themes"]))
+    return 0
+
+
+def _metrics_text(m: dict[str, Any], themes: Sequence[str]) -> str:
+    lines = [f"micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  exact match {m['exact_match']:.3f}  (n={m['n']})",
+             f"{'theme':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
+    for t in themes:
+        r = m["per_theme"][t]
+        lines.append(f"{t[:23]:<24}{r['precision']:>10.3f}{r['recall']:>8.3f}{r['f1']:>7.3f}{r['support']:>9}")
+    for lg, r in (m.get("per_language") or {}).items():
+        if r["n"]:
+            lines.append(f"language {lg:<6} n={r['n']:<6} micro-F1 {r['micro_f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  exact match {r['exact_match']:.3f}")
+    for c in m.get("coverage") or []:
+        em = "-" if c["exact_match"] is None else f"{c['exact_match']:.3f}"
+        lines.append(f"confidence >= {c['threshold']:.2f}: {c['coverage']:.1%} coded automatically, exact match {em}")
+    return "\n".join(lines)
+
+
+def _cmd_evaluate(args: argparse.Namespace, out: _Out) -> int:
+    from .evaluate import evaluate
+    from .model import load_model
+
+    model = load_model(args.model)
+    result = evaluate(model, args.data, text_col=args.text_col, labels_col=args.labels_col, label_sep=args.label_sep)
+    print(json.dumps(result, ensure_ascii=False) if args.json else _metrics_text(result, model.themes_))
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace, out: _Out) -> int:
+    from .files import check_output, write_table
+
+    check_output(args.output, force=args.force, inputs=[args.input])
+    df = _read(args, out)
+    tagged, _, _ = _classify(args, out, df, redact=args.redact)
+    write_table(tagged, args.output, force=args.force, inputs=[args.input])
+    out.info(f"Wrote {len(tagged)} rows to {args.output}" + (" (personal data redacted)" if args.redact else ""))
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
+    from .codebook import load_codebook
+    from .report import render_terminal, write_report
+    from .summary import summarize
+
+    df = _read(args, out)
+    from .files import require_columns
+
+    require_columns(df, [*(args.scores or []), *(args.segments or [])])
+    tagged, model, text_col = _classify(args, out, df, redact=not args.no_redact)
+    summary = summarize(tagged, scores=args.scores, segments=args.segments, min_cell=args.min_cell,
+                        text_col=text_col, model_card=model.card_, strict=args.strict)
+    book = _codebook_for(model, load_codebook)
+    print(render_terminal(summary, codebook=book, source=str(args.input)))
+    if args.output:
+        paths = write_report(summary, tagged, args.output, codebook=book, force=args.force, inputs=[args.input],
+                             lang=args.lang or "en", quotes=args.quotes, text_col=text_col)
+        out.info("Wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _codebook_for(model: Any, loader: Any) -> Any:
+    """The shipped codebook when the model was trained on it, else None (labels from the card)."""
+    try:
+        book = loader()
+    except TextmineError:
+        return None
+    return book if book.hash == (model.card_.get("codebook") or {}).get("hash") else None
+
+
+def _cmd_redact(args: argparse.Namespace, out: _Out) -> int:
+    from .files import check_output, write_table
+    from .redact import redact
+
+    check_output(args.output, force=args.force, inputs=[args.input])
+    df = _read(args, out)
+    cols = args.columns or ([args.text_col] if args.text_col else None)
+    if cols:
+        from .files import require_columns
+
+        require_columns(df, cols)
+    write_table(redact(df, columns=cols), args.output, force=args.force, inputs=[args.input])
+    out.info(f"Wrote {len(df)} redacted rows to {args.output}")
+    return 0
+
+
+def _cmd_themes(args: argparse.Namespace, out: _Out) -> int:
+    from .codebook import load_codebook
+    from .model import load_model
+
+    model = load_model(args.model)
+    card = model.card_
+    book = _codebook_for(model, load_codebook)
+    labels = book.labels(args.lang) if book else card.get("labels", {})
+    counts = card["training_data"]["per_theme"]
+    f1 = ((card.get("cv_metrics") or {}).get("per_theme") or {})
+    print(f"{'id':<22}{'label':<40}{'training':>9}{'cv F1':>7}{'threshold':>10}")
+    for t in card["themes"]:
+        score = f1.get(t, {}).get("f1")
+        print(f"{t:<22}{labels.get(t, t)[:39]:<40}{counts.get(t, 0):>9}{'' if score is None else f'{score:.2f}':>7}"
+              f"{card['thresholds'][t]:>10.2f}")
+    return 0
+
+
+COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "report": _cmd_report,
+            "redact": _cmd_redact, "themes": _cmd_themes}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``textmine`` command."""
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    if getattr(args, "config", None):
+        import os
+
+        os.environ["TEXTMINE_CONFIG"] = args.config
+    out = _Out(args)
+    try:
+        return COMMANDS[args.command](args, out)
+    except TextmineError as err:
+        print(f"Error: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("Error: interrupted.", file=sys.stderr)
+        return 130
+    except Exception as err:  # an unexpected failure: short message, traceback on request
+        if args.debug:
+            traceback.print_exc()
+        else:
+            print(f"Error: unexpected failure ({type(err).__name__}: {' '.join(str(err).split())[:200]}). "
+                  "Rerun with --debug for the traceback.", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
