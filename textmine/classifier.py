@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 from sklearn.base import BaseEstimator
+from sklearn.dummy import DummyClassifier
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
@@ -99,8 +100,11 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
 
     def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray) -> list[Any]:
         s = self._settings()
-        models = []
+        models: list[Any] = []
         for j in range(Y.shape[1]):
+            if Y[:, j].min() == Y[:, j].max():  # a small fold may hold no (or only) positives
+                models.append(DummyClassifier(strategy="constant", constant=int(Y[0, j])).fit(X, Y[:, j]))
+                continue
             clf = LogisticRegression(
                 C=s["C"], class_weight=s["class_weight"] or None, max_iter=s["max_iter"],
                 solver="liblinear", dual=s["dual"], random_state=s["seed"],
@@ -110,7 +114,13 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
 
     @staticmethod
     def _proba(models: list[Any], X: sp.csr_matrix) -> np.ndarray:
-        return np.column_stack([m.predict_proba(X)[:, 1] for m in models]) if models else np.zeros((X.shape[0], 0))
+        if not models:
+            return np.zeros((X.shape[0], 0))
+        cols = []
+        for m in models:
+            p = m.predict_proba(X)
+            cols.append(p[:, list(m.classes_).index(1)] if 1 in m.classes_ else np.zeros(X.shape[0]))
+        return np.column_stack(cols)
 
     def _transform(self, prep: Preprocessed) -> sp.csr_matrix:
         return sp.hstack(

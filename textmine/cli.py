@@ -57,14 +57,14 @@ def _columns(value: str) -> list[str]:
 
 
 def _build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     g = common.add_argument_group("general")
     g.add_argument("--quiet", "-q", action="store_true", help="print only errors and the result")
     g.add_argument("--verbose", "-v", action="store_true", help="print progress even when not on a terminal")
     g.add_argument("--debug", action="store_true", help="show the traceback of unexpected failures")
     g.add_argument("--config", metavar="TOML", help="settings overriding textmine's defaults.toml")
 
-    reader = argparse.ArgumentParser(add_help=False)
+    reader = _Parser(add_help=False)
     r = reader.add_argument_group("reading the input")
     r.add_argument("--encoding", help="CSV encoding (default: detected)")
     r.add_argument("--delimiter", help="CSV delimiter (default: detected among , ; TAB |)")
@@ -77,7 +77,7 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"textmine {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def add(name: str, help_: str, parents: list[argparse.ArgumentParser]) -> argparse.ArgumentParser:
+    def add(name: str, help_: str, parents: list[_Parser]) -> argparse.ArgumentParser:
         return sub.add_parser(name, help=help_, description=help_, parents=parents, epilog=EXAMPLES[name],
                               formatter_class=argparse.RawDescriptionHelpFormatter)
 
@@ -158,11 +158,9 @@ def _read(args: argparse.Namespace, out: _Out) -> Any:
 
 
 def _classify(args: argparse.Namespace, out: _Out, df: Any, *, redact: bool) -> tuple[Any, Any, str]:
-    from .files import find_text_column
+    from .files import find_text_column, require_columns
     from .model import load_model
     from .predict import classify
-
-    from .files import require_columns
 
     if args.text_col:
         require_columns(df, [args.text_col], what="Text column")

@@ -42,7 +42,7 @@ def _block(Y_true: np.ndarray, Y_pred: np.ndarray, themes: Sequence[str]) -> dic
 
 def coverage_curve(
     Y_true: np.ndarray, Y_pred: np.ndarray, confidence: np.ndarray, thresholds: Sequence[float] = (0.5, 0.6, 0.7, 0.8, 0.9, 0.95)
-) -> list[dict[str, float]]:
+) -> list[dict[str, float | None]]:
     """Share of answers coded automatically at each confidence threshold, and exact-match accuracy on them."""
     out = []
     exact = (Y_true == Y_pred).all(axis=1)

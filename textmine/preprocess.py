@@ -85,7 +85,7 @@ class Preprocessed:
     def __len__(self) -> int:
         return len(self.folded)
 
-    def take(self, idx: Sequence[int]) -> Preprocessed:
+    def take(self, idx: Sequence[int] | np.ndarray) -> Preprocessed:
         """The answers at positions ``idx``."""
         return Preprocessed(
             lang=[self.lang[i] for i in idx],
