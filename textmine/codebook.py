@@ -27,6 +27,7 @@ class Theme:
     label: dict[str, str]
     description: str = ""
     seeds: dict[str, list[str]] = field(default_factory=dict)
+    development: bool = True
 
     def label_in(self, lang: str) -> str:
         """The label in ``lang``, falling back to English, then the id."""
@@ -51,6 +52,11 @@ class Codebook:
         """sha256 of the themes' ids, labels and descriptions (what a model depends on)."""
         payload = json.dumps([asdict(t) for t in self.themes], sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+    @property
+    def non_development(self) -> list[str]:
+        """Ids of themes that are not development needs (e.g. praise)."""
+        return [t.id for t in self.themes if not t.development]
 
     def theme(self, theme_id: str) -> Theme:
         return {t.id: t for t in self.themes}[theme_id]
@@ -115,6 +121,7 @@ def load_codebook(path: str | os.PathLike[str] | None = None) -> Codebook:
             label={k: str(v) for k, v in t["label"].items()},
             description=" ".join(str(t.get("description", "")).split()),
             seeds={k: [str(s) for s in v] for k, v in (t.get("seeds") or {}).items()},
+            development=bool(t.get("development", True)),
         )
         for t in raw["themes"]
     )

@@ -234,10 +234,13 @@ class Summary:
                 "impact": self.impact, "languages": self.languages}
 
     def top_themes(self, n: int = 3) -> list[str]:
-        """Ids of the ``n`` most frequent themes among all answers (praise excluded)."""
-        overall = self.themes[(self.themes["group"] == ALL) & ~self.themes["suppressed"]]
-        overall = overall[overall["theme"] != "praise"].sort_values(["count", "theme"], ascending=[False, True])
-        return overall["theme"].head(n).tolist()
+        """Ids of the ``n`` most frequent development themes among all answers.
+
+        Themes the codebook marks ``development: false`` (praise) are left out.
+        """
+        overall = self.themes[(self.themes["group"] == ALL) & ~self.themes["suppressed"] & (self.themes["count"] > 0)]
+        overall = overall[~overall["theme"].isin(self.meta.get("non_development", []))]
+        return overall.sort_values(["count", "rank"], ascending=[False, True])["theme"].head(n).tolist()
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict (suppressed cells are null with ``"suppressed": true``)."""
@@ -318,6 +321,7 @@ def _finalize(agg: Aggregates, k: int, card: dict[str, Any]) -> Summary:
         "n_needs_review": agg.n_review, "min_cell": k, "scores": list(agg.scores), "segments": list(agg.segments),
         "themes": list(agg.themes), "text_col": agg.text_col, "dont_know_codes": list(agg.dont_know),
         "problems": {c: p for c, p in agg.problems.items() if p},
+        "non_development": list((card.get("codebook") or {}).get("non_development", [])),
         "model": {key: card.get(key) for key in ("textmine_version", "created", "codebook", "thresholds", "cv_metrics", "path")
                   if key in card},
     }

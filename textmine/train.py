@@ -144,6 +144,7 @@ def train(
             "version": book.version if book else None,
             "hash": book.hash if book else None,
             "name": book.name if book else "labels found in the data",
+            "non_development": book.non_development if book else [],
         },
         "themes": themes,
         "labels": book.labels("en") if book else {t: t for t in themes},
