@@ -57,3 +57,8 @@ def test_shared_corpus_check_passes():
                          capture_output=True, text=True)
     assert run.returncode == 0, run.stdout[-2000:]
     assert "variety problems: 0 " in run.stdout or "keep under 2%" in run.stdout
+
+
+def test_datasheet_counts_are_current():
+    run = subprocess.run([sys.executable, str(ROOT / "scripts" / "datasheet.py"), "--check"], capture_output=True, text=True)
+    assert run.returncode == 0, "data/README.md counts are stale: run python scripts/datasheet.py"
