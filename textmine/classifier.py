@@ -19,11 +19,11 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from ._config import load_config
-from .features import CharWbNgrams, WordNgrams
+from .features import CharWbNgrams, WordNgrams, tfidf_transform
 from .preprocess import Preprocessed, Preprocessor
 
 _PARAMS = {
-    "features": ("word_ngram_max", "word_min_df", "char_ngram_min", "char_ngram_max", "char_min_df", "char_max_features", "sublinear_tf"),
+    "features": ("word_features", "char_features", "word_ngram_max", "word_min_df", "char_ngram_min", "char_ngram_max", "char_min_df", "char_max_features", "sublinear_tf"),
     "model": ("C", "class_weight", "dual", "max_iter", "seed", "inner_folds", "threshold_min", "threshold_max", "threshold_step"),
 }
 
@@ -44,6 +44,16 @@ def choose_thresholds(
         best = np.flatnonzero(f1 >= f1.max() - 1e-12)
         out[j] = grid[best[len(best) // 2]] if f1.max() > 0 else 0.5
     return out
+
+
+def _features(word: Any, char: Any, prep: Preprocessed) -> sp.csr_matrix:
+    """The feature matrix: word n-grams of lemmas beside character n-grams of the folded text."""
+    blocks = []
+    if word is not None:
+        blocks.append(word.transform(prep.tokens))
+    if char is not None:
+        blocks.append(tfidf_transform(char, char.analyzer.counts(prep.folded, char.vocabulary_)))
+    return sp.hstack(blocks, format="csr")
 
 
 class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
@@ -86,17 +96,19 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
         s = self._settings()
         word = TfidfVectorizer(
             analyzer=WordNgrams(s["word_ngram_max"]), min_df=s["word_min_df"], sublinear_tf=s["sublinear_tf"], dtype=np.float32
-        )
+        ) if s["word_features"] else None
         char = TfidfVectorizer(
             analyzer=CharWbNgrams(s["char_ngram_min"], s["char_ngram_max"]), min_df=s["char_min_df"],
             max_features=s["char_max_features"], sublinear_tf=s["sublinear_tf"], dtype=np.float32,
-        )
-        X = sp.hstack([word.fit_transform(prep.tokens), char.fit_transform(prep.folded)], format="csr")
-        for vec in (word, char):
-            # scikit-learn keeps the pruned terms here; they may hold raw personal words
-            if hasattr(vec, "stop_words_"):
-                del vec.stop_words_
-        return word, char, X
+        ) if s["char_features"] else None
+        blocks = []
+        for vec, docs in ((word, prep.tokens), (char, prep.folded)):
+            if vec is not None:
+                blocks.append(vec.fit_transform(docs))
+                # scikit-learn keeps the pruned terms here; they may hold raw personal words
+                if hasattr(vec, "stop_words_"):
+                    del vec.stop_words_
+        return word, char, sp.hstack(blocks, format="csr")
 
     def _fit_models(self, X: sp.csr_matrix, Y: np.ndarray) -> list[Any]:
         s = self._settings()
@@ -123,9 +135,7 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
         return np.column_stack(cols)
 
     def _transform(self, prep: Preprocessed) -> sp.csr_matrix:
-        return sp.hstack(
-            [self.word_vectorizer_.transform(prep.tokens), self.char_vectorizer_.transform(prep.folded)], format="csr"
-        )
+        return _features(self.word_vectorizer_, self.char_vectorizer_, prep)
 
     # -- estimator API ------------------------------------------------------------
     def fit(self, X: Sequence[object] | Preprocessed, Y: np.ndarray) -> ThemeClassifier:
@@ -147,8 +157,7 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
         for train_idx, test_idx in folds.split(np.arange(n)):
             # each inner fold fits its own vocabulary, as a new survey would meet unseen words
             word, char, features = self._fit_vectorizers(prep.take(train_idx))
-            held_out = prep.take(test_idx)
-            X_test = sp.hstack([word.transform(held_out.tokens), char.transform(held_out.folded)], format="csr")
+            X_test = _features(word, char, prep.take(test_idx))
             oof[test_idx] = self._proba(self._fit_models(features, Y[train_idx]), X_test)
         self.oof_proba_ = oof
         self.thresholds_ = choose_thresholds(
@@ -156,7 +165,7 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
         )
         self.word_vectorizer_, self.char_vectorizer_, features = self._fit_vectorizers(prep)
         self.estimators_ = self._fit_models(features, Y)
-        self.n_features_ = len(self.word_vectorizer_.vocabulary_) + len(self.char_vectorizer_.vocabulary_)
+        self.n_features_ = sum(len(v.vocabulary_) for v in (self.word_vectorizer_, self.char_vectorizer_) if v is not None)
         return self
 
     def preprocessor(self) -> Preprocessor:

@@ -47,6 +47,15 @@ MESSAGES: dict[str, str] = {
     "E061": "min_cell must be a whole number of at least 1, not {value}.",
     # evaluation
     "E070": "The evaluation data has no labels column '{labels_col}'. Columns in the data: {columns}.",
+    # review
+    "E100": "The review budget must be a whole number of at least 0, not {value}.",
+    "E101": "The themes and thresholds do not match: {details}. Pass themes=model.themes_ and thresholds=model.thresholds_.",
+    "E102": "A review file must be .xlsx, not '{suffix}' ({path}). Choose a path ending in .xlsx.",
+    "E103": "The id column {id_col} has {problem} ({details}). Every reviewed answer needs its own id, so that training replaces the original row of that id.",
+    # theme discovery
+    "E090": "Too few answers to discover topics ({n}); at least {minimum} are needed. Use --all (all_answers=True) to include answers that already have a theme.",
+    "E091": "The {n} answers to cluster share no words once stop words are removed, so no topics can be found. Include more answers (--all / all_answers=True).",
+    "E092": "{name} must be a whole number from {low} to {high}, not {value!r}.",
 }
 
 
