@@ -141,3 +141,25 @@ def test_unexpected_failure_is_short(monkeypatch, capsys):
     monkeypatch.setitem(cli.COMMANDS, "themes", boom)
     assert main(["themes"]) == 1
     assert capsys.readouterr().err.strip() == "Error: unexpected failure (RuntimeError: disk on fire). Rerun with --debug for the traceback."
+
+
+def test_review_discover_and_auto_threshold_commands(tmp_path: Path, capsys):
+    assert main(["review", str(SAMPLE), "-o", str(tmp_path / "review.xlsx"), "--budget", "22"]) == 0
+    sheet = pd.read_excel(tmp_path / "review.xlsx", sheet_name=None)
+    assert len(sheet["review"]) == 22 and {"id", "text", "labels"} <= set(sheet["review"].columns)
+    assert set(sheet["review"]["id"].astype(str)) <= set(pd.read_csv(SAMPLE, dtype=str)["respondent_id"])
+    assert main(["discover", str(SAMPLE), "--all", "-o", str(tmp_path / "topics.xlsx")]) == 0
+    assert (tmp_path / "codebook_suggestions.yaml").exists() and "candidate topics" in capsys.readouterr().out
+    assert main(["predict", str(SAMPLE), "-o", str(tmp_path / "auto.csv"), "--auto-threshold", "0.6"]) == 0
+    auto = pd.read_csv(tmp_path / "auto.csv")
+    answered = auto["lang"].notna()
+    assert (auto.loc[answered, "auto_coded"] != auto.loc[answered, "needs_review"]).all()
+
+
+def test_streaming_with_jobs_gives_the_same_rows_and_summary(tmp_path: Path, capsys):
+    one, two = tmp_path / "one", tmp_path / "two"
+    assert main(["report", str(SAMPLE), "-o", str(one), "--jobs", "1", "--chunk-size", "1000"]) == 0
+    assert main(["report", str(SAMPLE), "-o", str(two), "--jobs", "2", "--chunk-size", "37"]) == 0
+    assert (one / "classified.csv").read_bytes() == (two / "classified.csv").read_bytes()
+    assert json.loads((one / "summary.json").read_text()) == json.loads((two / "summary.json").read_text())
+    assert (one / "report.html").read_text().split("report made")[1] == (two / "report.html").read_text().split("report made")[1]

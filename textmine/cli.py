@@ -40,6 +40,13 @@ EXAMPLES = {
     "redact": """examples:
   textmine redact answers.csv -o answers_redacted.csv
   textmine redact survey.xlsx --columns improvement,comments -o clean.xlsx""",
+    "review": """examples:
+  textmine review survey.csv -o review.xlsx --budget 100
+  # edit the labels column, then learn from the corrections (reviewed rows win by id):
+  textmine train --data data/train/answers.csv --data review.xlsx --codebook data/codebook.yaml --out models/v2""",
+    "discover": """examples:
+  textmine discover survey.csv -o topics.xlsx            # answers that got no theme
+  textmine discover survey.csv --all --n-topics 8 -o topics.xlsx""",
     "themes": """examples:
   textmine themes
   textmine themes --model models/mine --lang fi""",
@@ -71,6 +78,11 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
     r.add_argument("--text-col", help="the free-text column (default: the column of longest texts)")
 
+    scale = _Parser(add_help=False)
+    sc = scale.add_argument_group("scale")
+    sc.add_argument("--chunk-size", type=int, metavar="N", help="rows per chunk when streaming (default 20000)")
+    sc.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
+
     parser = _Parser(prog="textmine", description="Tag free-text survey answers with development themes and "
                      "put theme counts next to the score summary.", epilog=EXAMPLES["textmine"],
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -101,14 +113,16 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-sep", default="|")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = add("predict", "Tag every answer of a survey export with themes.", [common, reader])
+    p = add("predict", "Tag every answer of a survey export with themes.", [common, reader, scale])
     p.add_argument("input", metavar="INPUT")
     p.add_argument("-o", "--output", required=True, help="output file: .csv, .xlsx, .parquet or .jsonl")
     p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     p.add_argument("--redact", action="store_true", help="replace personal data in the text column (default off)")
+    p.add_argument("--auto-threshold", type=float, metavar="P",
+                   help="code automatically only answers with confidence >= P; send the rest to review")
     p.add_argument("--force", action="store_true", help="replace an existing output file")
 
-    p = add("report", "Classify a survey and summarize scores and themes.", [common, reader])
+    p = add("report", "Classify a survey and summarize scores and themes.", [common, reader, scale])
     p.add_argument("input", metavar="INPUT")
     p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     p.add_argument("--scores", type=_columns, metavar="COLS", help="score columns, comma-separated (default: detected)")
@@ -125,6 +139,22 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT")
     p.add_argument("-o", "--output", required=True)
     p.add_argument("--columns", type=_columns, metavar="COLS", help="columns to redact (default: every text column)")
+    p.add_argument("--force", action="store_true")
+
+    p = add("review", "Choose the answers most worth a person's look, pre-filled for correction.", [common, reader])
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--output", required=True, help="the review workbook (.xlsx)")
+    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    p.add_argument("--budget", type=int, metavar="N", help="answers to review (default 100)")
+    p.add_argument("--id-col", help="respondent id column (default: detected, else the row number)")
+    p.add_argument("--force", action="store_true")
+
+    p = add("discover", "Cluster uncoded answers into candidate new themes.", [common, reader])
+    p.add_argument("input", metavar="INPUT")
+    p.add_argument("-o", "--output", required=True, help="topics workbook (.xlsx); codebook_suggestions.yaml is written beside it")
+    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    p.add_argument("--n-topics", type=int, metavar="K", help="number of topics (default: chosen by silhouette)")
+    p.add_argument("--all", action="store_true", help="cluster every answer, not only those without a theme")
     p.add_argument("--force", action="store_true")
 
     p = add("themes", "List the codebook's themes with their counts in the model's training data.", [common])
@@ -147,32 +177,27 @@ class _Out:
             print(f"... {text}", file=sys.stderr, flush=True)
 
 
-def _read(args: argparse.Namespace, out: _Out) -> Any:
-    from .files import duplicate_ids, read_table
+def _read_options(args: argparse.Namespace) -> dict[str, Any]:
+    return {"encoding": args.encoding, "delimiter": args.delimiter, "sheet": args.sheet}
 
-    df = read_table(args.input, encoding=args.encoding, delimiter=args.delimiter, sheet=args.sheet)
-    dup = duplicate_ids(df)
+
+def _warn_duplicates(args: argparse.Namespace, out: _Out) -> None:
+    from .files import duplicate_ids, iter_table
+
+    first = next(iter_table(args.input, chunk_size=args.chunk_size or 20000, **_read_options(args)))
+    dup = duplicate_ids(first)
     if dup:
         out.info(f"Warning: {dup[1]} rows repeat an earlier value of '{dup[0]}' (duplicate respondent ids); all rows are kept.")
-    return df
 
 
-def _classify(args: argparse.Namespace, out: _Out, df: Any, *, redact: bool) -> tuple[Any, Any, str]:
-    from .files import find_text_column, require_columns
-    from .model import load_model
-    from .predict import classify
-
+def _text_col_printer(args: argparse.Namespace, out: _Out) -> Any:
     if args.text_col:
-        require_columns(df, [args.text_col], what="Text column")
-    model = load_model(args.model)
-    text_col = args.text_col or find_text_column(df)
-    if not args.text_col:
-        out.info(f"Free-text column: '{text_col}' (detected; name another with --text-col).")
-    out.progress(f"classifying {len(df)} answers")
-    tagged = classify(df, model, text_col=text_col, redact=redact)
-    empty = int((tagged["lang"] == "").sum())
-    out.info(f"{len(df)} rows read; {empty} skipped as empty text; {len(df) - empty} tagged.")
-    return tagged, model, text_col
+        return None
+    return lambda col: out.info(f"Free-text column: '{col}' (detected; name another with --text-col).")
+
+
+def _print_counts(out: _Out, counts: Any) -> None:
+    out.info(f"{counts.read} rows read; {counts.empty} skipped as empty text; {counts.tagged} tagged.")
 
 
 def _cmd_train(args: argparse.Namespace, out: _Out) -> int:
@@ -219,34 +244,37 @@ def _cmd_evaluate(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace, out: _Out) -> int:
-    from .files import check_output, write_table
+    from .model import load_model
+    from .predict import predict_file
 
-    check_output(args.output, force=args.force, inputs=[args.input])
-    df = _read(args, out)
-    tagged, _, _ = _classify(args, out, df, redact=args.redact)
-    write_table(tagged, args.output, force=args.force, inputs=[args.input])
-    out.info(f"Wrote {len(tagged)} rows to {args.output}" + (" (personal data redacted)" if args.redact else ""))
+    model = load_model(args.model)
+    _warn_duplicates(args, out)
+    out.progress(f"classifying {args.input}")
+    counts = predict_file(args.input, args.output, model=model, text_col=args.text_col, redact=args.redact,
+                          auto_threshold=args.auto_threshold, chunk_size=args.chunk_size, jobs=args.jobs,
+                          force=args.force, read_options=_read_options(args), on_text_col=_text_col_printer(args, out))
+    _print_counts(out, counts)
+    out.info(f"Wrote {counts.read} rows to {args.output}" + (" (personal data redacted)" if args.redact else ""))
     return 0
 
 
 def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
     from .codebook import load_codebook
-    from .report import render_terminal, write_report
-    from .summary import summarize
+    from .model import load_model
+    from .report import render_terminal, report_file
 
-    df = _read(args, out)
-    from .files import require_columns
-
-    require_columns(df, [*(args.scores or []), *(args.segments or [])])
-    tagged, model, text_col = _classify(args, out, df, redact=not args.no_redact)
-    summary = summarize(tagged, scores=args.scores, segments=args.segments, min_cell=args.min_cell,
-                        text_col=text_col, model_card=model.card_, strict=args.strict)
-    book = _codebook_for(model, load_codebook)
-    print(render_terminal(summary, codebook=book, source=str(args.input)))
-    if args.output:
-        paths = write_report(summary, tagged, args.output, codebook=book, force=args.force, inputs=[args.input],
-                             lang=args.lang or "en", quotes=args.quotes, text_col=text_col)
-        out.info("Wrote " + ", ".join(str(p) for p in paths.values()))
+    model = load_model(args.model)
+    _warn_duplicates(args, out)
+    out.progress(f"classifying and summarizing {args.input}")
+    result = report_file(args.input, model=model, out_dir=args.output, scores=args.scores, segments=args.segments,
+                         text_col=args.text_col, min_cell=args.min_cell, strict=args.strict, redact=not args.no_redact,
+                         lang=args.lang or "en", quotes=args.quotes, codebook=_codebook_for(model, load_codebook),
+                         chunk_size=args.chunk_size, jobs=args.jobs, force=args.force, read_options=_read_options(args),
+                         on_text_col=_text_col_printer(args, out))
+    _print_counts(out, result.counts)
+    print(render_terminal(result.summary, codebook=_codebook_for(model, load_codebook), source=str(args.input)))
+    if result.paths:
+        out.info("Wrote " + ", ".join(str(p) for p in result.paths.values()))
     return 0
 
 
@@ -260,11 +288,11 @@ def _codebook_for(model: Any, loader: Any) -> Any:
 
 
 def _cmd_redact(args: argparse.Namespace, out: _Out) -> int:
-    from .files import check_output, write_table
+    from .files import check_output, read_table, write_table
     from .redact import redact
 
     check_output(args.output, force=args.force, inputs=[args.input])
-    df = _read(args, out)
+    df = read_table(args.input, **_read_options(args))
     cols = args.columns or ([args.text_col] if args.text_col else None)
     if cols:
         from .files import require_columns
@@ -293,8 +321,69 @@ def _cmd_themes(args: argparse.Namespace, out: _Out) -> int:
     return 0
 
 
+def _classified(args: argparse.Namespace, out: _Out) -> tuple[Any, Any, str]:
+    """The whole input classified in memory (for review and discover)."""
+    from .files import find_text_column, read_table, require_columns
+    from .model import load_model
+    from .predict import classify
+
+    df = read_table(args.input, **_read_options(args))
+    if args.text_col:
+        require_columns(df, [args.text_col], what="Text column")
+    text_col = args.text_col or find_text_column(df)
+    printer = _text_col_printer(args, out)
+    if printer:
+        printer(text_col)
+    model = load_model(args.model)
+    return classify(df, model, text_col=text_col), model, text_col
+
+
+def _cmd_review(args: argparse.Namespace, out: _Out) -> int:
+    from .codebook import load_codebook
+    from .files import check_output, duplicate_ids
+    from .review import select_for_review, write_review_file
+
+    check_output(args.output, force=args.force, inputs=[args.input])
+    tagged, model, text_col = _classified(args, out)
+    selected = select_for_review(tagged, themes=model.themes_, thresholds=model.thresholds_, budget=args.budget)
+    dup = duplicate_ids(tagged)
+    id_col = args.id_col or (dup[0] if dup else _id_column(tagged))
+    path = write_review_file(selected, args.output, text_col=text_col, themes=model.themes_,
+                             codebook=_codebook_for(model, load_codebook), id_col=id_col, force=args.force)
+    out.info(f"Wrote {len(selected)} answers to review to {path}; edit the 'labels' column, then train with "
+             f"--data {path}.")
+    return 0
+
+
+def _id_column(df: Any) -> str | None:
+    from .files import _ID_NAME
+
+    for col in df.columns:
+        if _ID_NAME.match(str(col)) and df[col].notna().all() and df[col].astype(str).is_unique:
+            return str(col)
+    return None
+
+
+def _cmd_discover(args: argparse.Namespace, out: _Out) -> int:
+    from .discover import discover
+    from .files import check_output
+
+    target = Path(args.output)
+    yaml_path = target.with_name("codebook_suggestions.yaml")
+    for p in (target, yaml_path):
+        check_output(p, force=args.force, inputs=[args.input])
+    tagged, model, text_col = _classified(args, out)
+    found = discover(tagged, model, text_col=text_col, n_topics=args.n_topics, all_answers=args.all)
+    found.write(target, yaml_path)
+    print(f"{len(found.topics)} candidate topics among {int((found.assignments >= 0).sum())} answers:")
+    for row in found.topics.itertuples():
+        print(f"  topic {row.topic}: {row.size} answers; {row.top_terms}")
+    out.info(f"Wrote {target} and {yaml_path}")
+    return 0
+
+
 COMMANDS = {"train": _cmd_train, "evaluate": _cmd_evaluate, "predict": _cmd_predict, "report": _cmd_report,
-            "redact": _cmd_redact, "themes": _cmd_themes}
+            "redact": _cmd_redact, "themes": _cmd_themes, "review": _cmd_review, "discover": _cmd_discover}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -317,6 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Error: interrupted.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        sys.stderr.close()
+        return 0
     except Exception as err:  # an unexpected failure: short message, traceback on request
         if args.debug:
             traceback.print_exc()

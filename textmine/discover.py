@@ -12,11 +12,14 @@ deterministic ``nndsvda`` start) then finds the topics; each answer belongs to t
 of its largest weight.
 
 **Number of topics.** Unless ``n_topics`` is given, every k from ``k_min`` to
-``min(k_max, answers // min_topic_size)`` (``[discover]`` in ``defaults.toml``: 2 to 12,
-at least 5 answers per topic) is fitted, and the k whose assignment has the highest
-cosine silhouette among those where *every* topic holds at least ``min_topic_size``
-answers is chosen (ties go to the smaller k; when no k qualifies, the smallest k is used).
-``Discovery.selection`` shows the figures behind the choice.
+``min(k_max, answers // answers_per_topic)`` is fitted (``[discover]`` in
+``defaults.toml``: 2 to 12, one topic per 15 answers at most), and the k whose assignment
+has the highest cosine silhouette among those where *every* topic holds at least
+``min_topic_size`` (5) answers is chosen; ties go to the smaller k, and when no k
+qualifies the smallest is used. Silhouettes of sparse text features tend to grow with k,
+so usually the bound decides: the largest k up to one topic per 15 answers whose
+topics all stay at least 5 answers big. ``Discovery.selection`` shows the figures
+behind the choice.
 
 >>> tagged = textmine.classify(df, model, text_col="improvement")
 >>> found = discover(tagged, model, text_col="improvement")
@@ -101,7 +104,8 @@ class Discovery:
         TextmineError
             E092 when ``min_size`` is not a whole number of at least 1.
         """
-        _check_int("min_size", min_size, 1, max(1, len(self.answers)))
+        _check_int("min_size", min_size, 1)
+        n_label = int(setting("discover", "label_terms"))
         themes = []
         for row in self.topics.itertuples(index=False):
             if int(row.size) < min_size:
@@ -109,7 +113,6 @@ class Discovery:
             topic = int(row.topic)
             terms = self.terms.get(topic, {})
             overall = terms.get("all", [])
-            n_label = int(setting("discover", "label_terms"))
             label = {lg: ", ".join((terms.get(lg) or overall)[:n_label]) or f"new topic {topic}" for lg in LANGUAGES}
             themes.append({
                 "id": f"new_topic_{topic}",
@@ -193,11 +196,12 @@ class _Stems:
         return sorted({t[: self.n] for t in tokens if len(t) >= self.n})
 
 
-def _features(tokens: list[list[str]], langs: list[str], cfg: dict[str, Any]) -> tuple[sp.csr_matrix, sp.csr_matrix, list[str]]:
+def _features(
+    tokens: list[list[str]], langs: list[str], cfg: dict[str, Any]
+) -> tuple[sp.csr_matrix, sp.csr_matrix, list[str]]:
     """(combined features, word features, word terms) of the answers' content lemmas."""
-    word = TfidfVectorizer(
-        analyzer=WordNgrams(int(cfg["ngram_max"])), min_df=int(cfg["min_df"]), max_df=cfg["max_df"], sublinear_tf=True
-    )
+    df_limits = {"min_df": int(cfg["min_df"]), "max_df": cfg["max_df"], "sublinear_tf": True}
+    word = TfidfVectorizer(analyzer=WordNgrams(int(cfg["ngram_max"])), **df_limits)
     try:
         Xw = word.fit_transform(tokens).tocsr()
     except ValueError:  # no term left after min_df/max_df
@@ -206,10 +210,10 @@ def _features(tokens: list[list[str]], langs: list[str], cfg: dict[str, Any]) ->
         raise TextmineError("E091", n=len(tokens))
     Xw = normalize(Xw)
     blocks = [Xw]
-    stems = TfidfVectorizer(analyzer=_Stems(int(cfg["stem_chars"])), min_df=int(cfg["min_df"]), max_df=cfg["max_df"], sublinear_tf=True)
+    stems = TfidfVectorizer(analyzer=_Stems(int(cfg["stem_chars"])), **df_limits)
     try:
         Xs = stems.fit_transform(tokens).tocsc()
-    except ValueError:
+    except ValueError:  # no stem shared by min_df answers: no bridge features
         Xs = None
     if Xs is not None and Xs.shape[1]:
         lang = np.asarray(langs)
@@ -286,9 +290,12 @@ def _top_terms(scores: np.ndarray, terms: list[str], n: int) -> list[str]:
     return out
 
 
-def _check_int(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= int(value) <= high:
-        raise TextmineError("E092", name=name, low=low, high=high, value=value)
+def _check_int(name: str, value: Any, low: int, high: int | None = None) -> int:
+    """``value`` as an int, or E092 when it is not a whole number within [low, high]."""
+    if (isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < low
+            or (high is not None and int(value) > high)):
+        bounds = f"of at least {low}" if high is None else f"from {low} to {high}"
+        raise TextmineError("E092", name=name, bounds=bounds, value=value)
     return int(value)
 
 
@@ -316,7 +323,8 @@ def discover(
     all_answers:
         Cluster every non-empty answer, not only those without a theme.
     seed:
-        Random state of the NMF (the result is the same for the same input and seed).
+        Random state of the NMF and of the silhouette sample; the same input and seed give
+        the same result.
 
     Returns
     -------
@@ -345,7 +353,9 @@ def discover(
     if n_topics is not None:
         _check_int("n_topics", n_topics, 1, n)
 
-    pre = model.preprocessor().transform(tagged[text_col].iloc[positions].tolist())
+    preprocessor = model.preprocessor()
+    pre = preprocessor.transform(tagged[text_col].iloc[positions].tolist())
+    preprocessor.clear_cache()
     stops = _stop_words(LANGUAGES)
     tokens = [_content(t, stops) for t in pre.tokens]
     X, Xw, terms = _features(tokens, list(pre.lang), cfg)
@@ -354,7 +364,9 @@ def discover(
         k, selection = _choose_k(X, cfg, seed)
     else:
         k = int(n_topics)
-        selection = pd.DataFrame([{"k": k, "silhouette": np.nan, "smallest_topic": np.nan, "eligible": True, "chosen": True}])
+        selection = pd.DataFrame(
+            [{"k": k, "silhouette": np.nan, "smallest_topic": np.nan, "eligible": True, "chosen": True}]
+        )
     W, H = _fit(X, k, seed, int(cfg["max_iter"]))
     labels = _labels(W)
     if n_topics is not None:

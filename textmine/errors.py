@@ -55,7 +55,7 @@ MESSAGES: dict[str, str] = {
     # theme discovery
     "E090": "Too few answers to discover topics ({n}); at least {minimum} are needed. Use --all (all_answers=True) to include answers that already have a theme.",
     "E091": "The {n} answers to cluster share no words once stop words are removed, so no topics can be found. Include more answers (--all / all_answers=True).",
-    "E092": "{name} must be a whole number from {low} to {high}, not {value!r}.",
+    "E092": "{name} must be a whole number {bounds}, not {value!r}.",
 }
 
 

@@ -9,13 +9,13 @@ Parquet and JSONL. Every cell is read as text so that nothing is lost or guessed
 from __future__ import annotations
 
 import csv
-import io
 import os
 import re
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,36 +78,42 @@ def detect_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _drop_empty_trailing(df: pd.DataFrame) -> pd.DataFrame:
+def _empty_trailing(df: pd.DataFrame) -> list[str]:
+    """Unnamed, empty columns at the end (trailing delimiters in Excel exports)."""
     cols = list(df.columns)
+    drop = []
     while cols and (str(cols[-1]).startswith("Unnamed:") or str(cols[-1]).strip() == "") and df[cols[-1]].isna().all():
-        cols.pop()
-    return df[cols]
+        drop.append(str(cols.pop()))
+    return drop
 
 
-def _read_csv(path: Path, encoding: str | None, delimiter: str | None) -> pd.DataFrame:
-    raw = path.read_bytes()
-    enc = encoding or detect_encoding(raw)
+def _csv_chunks(path: Path, encoding: str | None, delimiter: str | None, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+    with open(path, "rb") as fh:
+        head = fh.read(1 << 20)
+    enc = encoding or detect_encoding(head)
     try:
-        text = raw.decode(enc)
+        sample = head.decode(enc, errors="strict" if len(head) < (1 << 20) else "ignore")
     except (UnicodeDecodeError, LookupError):
         raise TextmineError("E012", path=str(path), encoding=enc) from None
-    text = text.lstrip("\ufeff")
-    if not text.strip():
+    sample = sample.lstrip("\ufeff")
+    if not sample.strip():
         raise TextmineError("E004", path=str(path))
-    sep = delimiter or detect_delimiter(text)
+    sep = delimiter or detect_delimiter(sample)
+    kind = f"CSV (delimiter {sep!r}, encoding {enc})"
     try:
-        df = pd.read_csv(
-            io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-            skipinitialspace=False, engine="python" if len(sep) > 1 else "c",
+        reader = pd.read_csv(
+            path, sep=sep, encoding=enc, dtype=str, keep_default_na=False, na_values=[""],
+            engine="python" if len(sep) > 1 else "c", chunksize=chunk_size or (1 << 62),
         )
+        with reader:
+            yield from reader
+    except UnicodeDecodeError:
+        raise TextmineError("E012", path=str(path), encoding=enc) from None
     except (pd.errors.ParserError, ValueError) as exc:
-        reason = " ".join(str(exc).split())
-        raise TextmineError("E006", path=str(path), kind=f"CSV (delimiter {sep!r}, encoding {enc})", reason=reason) from None
-    return df
+        raise TextmineError("E006", path=str(path), kind=kind, reason=" ".join(str(exc).split())) from None
 
 
-def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
+def _excel_frame(path: Path, sheet: str | int | None) -> pd.DataFrame:
     try:
         book = pd.ExcelFile(path)
     except Exception as exc:  # openpyxl raises many kinds for a broken file
@@ -125,14 +131,67 @@ def _read_excel(path: Path, sheet: str | int | None) -> pd.DataFrame:
     return book.parse(target, dtype=str, keep_default_na=False, na_values=[""])
 
 
-def _read_other(path: Path, suffix: str) -> pd.DataFrame:
+def _other_chunks(path: Path, suffix: str, chunk_size: int | None) -> Iterator[pd.DataFrame]:
+    kind = "Parquet" if suffix == ".parquet" else "JSON lines"
     try:
         if suffix == ".parquet":
-            return pd.read_parquet(path)
-        return pd.read_json(path, lines=True, dtype=False, convert_dates=False)
+            import pyarrow.parquet as pq
+
+            pf = pq.ParquetFile(path)
+            if pf.metadata.num_rows == 0:
+                yield pf.schema_arrow.empty_table().to_pandas()
+            for batch in pf.iter_batches(batch_size=chunk_size or max(1, pf.metadata.num_rows)):
+                yield batch.to_pandas()
+        else:
+            with pd.read_json(path, lines=True, dtype=False, convert_dates=False, chunksize=chunk_size or (1 << 62)) as reader:
+                yield from reader
+    except TextmineError:
+        raise
     except Exception as exc:  # pyarrow and the json reader raise many kinds
-        kind = "Parquet" if suffix == ".parquet" else "JSON lines"
         raise TextmineError("E006", path=str(path), kind=kind, reason=" ".join(str(exc).split())[:300]) from None
+
+
+def iter_table(
+    path: PathLike,
+    *,
+    chunk_size: int | None = None,
+    encoding: str | None = None,
+    delimiter: str | None = None,
+    sheet: str | int | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Read a file in chunks of at most ``chunk_size`` rows (all at once when None).
+
+    Chunks have consecutive integer indexes (0, 1, ... across chunks) and the same
+    columns; CSV, Parquet and JSONL are streamed, XLSX is read whole and then sliced.
+    Options and errors as for :func:`read_table`.
+    """
+    p = _check_path(path)
+    suffix = p.suffix.lower()
+    if suffix in (".csv", ".tsv", ".txt"):
+        chunks: Iterator[pd.DataFrame] = _csv_chunks(p, encoding, delimiter, chunk_size)
+    elif suffix in (".xlsx", ".xlsm"):
+        frame = _excel_frame(p, sheet)
+        step = chunk_size or max(1, len(frame))
+        chunks = iter([frame.iloc[i : i + step] for i in range(0, max(1, len(frame)), step)])
+    else:
+        chunks = _other_chunks(p, suffix, chunk_size)
+    offset = 0
+    drop: list[str] | None = None
+    for chunk in chunks:
+        chunk.columns = [str(c).strip().lstrip("\ufeff") for c in chunk.columns]
+        if drop is None:
+            drop = _empty_trailing(chunk)
+            if len(chunk.columns) == len(drop):
+                raise TextmineError("E004", path=str(p))
+            if len(chunk) == 0:
+                raise TextmineError("E005", path=str(p))
+        chunk = chunk.drop(columns=drop)
+        chunk.index = pd.RangeIndex(offset, offset + len(chunk))
+        offset += len(chunk)
+        if len(chunk):
+            yield chunk
+    if drop is None:
+        raise TextmineError("E005", path=str(p))
 
 
 def read_table(
@@ -158,21 +217,8 @@ def read_table(
     TextmineError
         E001-E008, E012 with a message that says how to fix the problem.
     """
-    p = _check_path(path)
-    suffix = p.suffix.lower()
-    if suffix in (".csv", ".tsv", ".txt"):
-        df = _read_csv(p, encoding, delimiter)
-    elif suffix in (".xlsx", ".xlsm"):
-        df = _read_excel(p, sheet)
-    else:
-        df = _read_other(p, suffix)
-    df.columns = [str(c).strip().lstrip("\ufeff") for c in df.columns]
-    df = _drop_empty_trailing(df)
-    if len(df.columns) == 0:
-        raise TextmineError("E004", path=str(p))
-    if len(df) == 0:
-        raise TextmineError("E005", path=str(p))
-    return df.reset_index(drop=True)
+    chunks = list(iter_table(path, encoding=encoding, delimiter=delimiter, sheet=sheet))
+    return chunks[0] if len(chunks) == 1 else pd.concat(chunks)
 
 
 def require_columns(df: pd.DataFrame, columns: Sequence[str], *, what: str = "Column") -> None:
@@ -303,6 +349,78 @@ def atomic_write(path: PathLike, write: object, *, binary: bool = False) -> None
         raise
 
 
+class TableWriter:
+    """Write a table chunk by chunk to a temporary file, renamed into place on success.
+
+    CSV, Parquet and JSONL are written as chunks arrive (bounded memory); XLSX is
+    collected and written at the end. Refuses to write over an input file, and over
+    an existing file unless ``force``. Use as a context manager.
+    """
+
+    def __init__(self, path: PathLike, *, force: bool = False, inputs: Sequence[PathLike] = ()) -> None:
+        self.path = Path(path)
+        self.suffix = self.path.suffix.lower()
+        if self.suffix not in WRITE_SUFFIXES:
+            raise TextmineError("E022", suffix=self.suffix or "(none)", path=str(self.path))
+        check_output(self.path, force=force, inputs=inputs)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix, dir=self.path.parent)
+        os.close(fd)
+        self.rows = 0
+        self._parquet: Any = None
+        self._frames: list[pd.DataFrame] = []
+
+    def write(self, df: pd.DataFrame) -> None:
+        """Append the rows of ``df`` (same columns as the first chunk)."""
+        if self.suffix == ".csv":
+            df.to_csv(self._tmp, mode="a", header=self.rows == 0, index=False, encoding="utf-8")
+        elif self.suffix == ".jsonl":
+            text = df.to_json(orient="records", lines=True, force_ascii=False) if len(df) else ""
+            with open(self._tmp, "a", encoding="utf-8") as fh:
+                fh.write(text if not text or text.endswith("\n") else text + "\n")
+        elif self.suffix == ".parquet":
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            if self._parquet is None:
+                table = pa.Table.from_pandas(df, preserve_index=False)
+                fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
+                self._schema = pa.schema(fields)
+                self._parquet = pq.ParquetWriter(self._tmp, self._schema)
+            self._parquet.write_table(pa.Table.from_pandas(df, schema=self._schema, preserve_index=False))
+        else:
+            self._frames.append(df)
+        self.rows += len(df)
+
+    def close(self) -> Path:
+        """Finish the file and move it into place."""
+        if self._parquet is not None:
+            self._parquet.close()
+        if self.suffix == ".xlsx":
+            pd.concat(self._frames).to_excel(self._tmp, index=False) if self._frames else pd.DataFrame().to_excel(self._tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(self._tmp, 0o666 & ~umask)
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        """Drop the temporary file; the target is left as it was."""
+        if self._parquet is not None:
+            self._parquet.close()
+        if os.path.exists(self._tmp):
+            os.unlink(self._tmp)
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 def write_table(
     df: pd.DataFrame,
     path: PathLike,
@@ -314,24 +432,9 @@ def write_table(
 
     Refuses to write over an input file, and over an existing file unless ``force``.
     """
-    p = Path(path)
-    suffix = p.suffix.lower()
-    if suffix not in WRITE_SUFFIXES:
-        raise TextmineError("E022", suffix=suffix or "(none)", path=str(p))
-    check_output(p, force=force, inputs=inputs)
-
-    def write(tmp: str) -> None:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, encoding="utf-8")
-        elif suffix == ".xlsx":
-            df.to_excel(tmp, index=False)
-        elif suffix == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_json(tmp, orient="records", lines=True, force_ascii=False)
-
-    atomic_write(p, write)
-    return p
+    with TableWriter(path, force=force, inputs=inputs) as writer:
+        writer.write(df)
+    return writer.path
 
 
 _ID_NAME = re.compile(r"(?i)^(id|.*[_ ]id|respondent|vastaaja.*|respondent.*)$")

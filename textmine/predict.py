@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
+import multiprocessing as mp
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._config import setting
-from .files import find_text_column, require_columns
+from .files import PathLike, TableWriter, check_output, find_text_column, iter_table, require_columns
 from .model import load_model
 
 
@@ -30,6 +36,7 @@ def classify(
     text_col: str | None = None,
     redact: bool = False,
     review_margin: float | None = None,
+    auto_threshold: float | None = None,
     chunk_size: int | None = None,
 ) -> pd.DataFrame:
     """Tag every answer in ``df`` with themes.
@@ -46,6 +53,9 @@ def classify(
         Replace personal data in the text column by placeholders such as ``<EMAIL>``.
     review_margin:
         ``needs_review`` when a probability lies this close to its threshold.
+    auto_threshold:
+        Semi-automatic coding: add ``auto_coded`` (confidence at or above this value)
+        and send every other non-empty answer to review.
 
     Returns
     -------
@@ -102,4 +112,118 @@ def classify(
         new[col] = np.round(proba[:, j], 4)
     new["confidence"] = np.round(confidence, 4)
     new["needs_review"] = review
+    if auto_threshold is not None:
+        auto = ~empty & (confidence >= auto_threshold)
+        new["auto_coded"] = auto
+        new["needs_review"] = ~empty & ~auto
     return pd.concat([out, new], axis=1)
+
+
+# -- streaming, several processes ---------------------------------------------------
+_WORKER: tuple[Any, dict[str, Any]] | None = None
+
+
+def _classify_in_worker(chunk: pd.DataFrame) -> pd.DataFrame:
+    assert _WORKER is not None
+    model, options = _WORKER
+    return classify(chunk, model, **options)
+
+
+def _warm_up(model: Any) -> None:
+    """Load the lemmatisers' dictionaries once, before worker processes are forked."""
+    model.preprocessor().transform(["hakemus käsitellään", "ansökan behandlas", "the application is processed"])
+    model.preprocessor().clear_cache()
+
+
+def classify_chunks(
+    chunks: Iterable[pd.DataFrame],
+    model: Any,
+    *,
+    text_col: str,
+    jobs: int = 1,
+    **options: Any,
+) -> Iterator[pd.DataFrame]:
+    """Classify a stream of chunks, in input order, with ``jobs`` worker processes.
+
+    Workers are forked once with the model already loaded; at most ``2 * jobs``
+    chunks are in flight, so memory stays bounded whatever the input's size.
+    ``options`` are passed to :func:`classify`.
+    """
+    options = {"text_col": text_col, **options}
+    if jobs <= 1 or "fork" not in mp.get_all_start_methods():
+        for chunk in chunks:
+            yield classify(chunk, model, **options)
+        return
+    global _WORKER
+    _warm_up(model)
+    _WORKER = (model, options)
+    try:
+        with mp.get_context("fork").Pool(jobs) as pool:
+            pending: deque[Any] = deque()
+            for chunk in chunks:
+                pending.append(pool.apply_async(_classify_in_worker, (chunk,)))
+                if len(pending) >= 2 * jobs:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
+    finally:
+        _WORKER = None
+
+
+@dataclass
+class Counts:
+    """What happened to the input rows."""
+
+    read: int = 0
+    empty: int = 0
+
+    @property
+    def tagged(self) -> int:
+        return self.read - self.empty
+
+    def add(self, tagged: pd.DataFrame) -> None:
+        self.read += len(tagged)
+        self.empty += int((tagged["lang"] == "").sum())
+
+
+def default_jobs() -> int:
+    """All cores."""
+    return os.cpu_count() or 1
+
+
+def predict_file(
+    input_path: PathLike,
+    output_path: PathLike,
+    *,
+    model: Any = None,
+    text_col: str | None = None,
+    redact: bool = False,
+    auto_threshold: float | None = None,
+    chunk_size: int | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    read_options: dict[str, Any] | None = None,
+    on_text_col: Any = None,
+) -> Counts:
+    """Classify a file into another, streaming in chunks: every input row once, in order.
+
+    ``read_options`` go to :func:`textmine.files.iter_table` (encoding, delimiter, sheet).
+    ``on_text_col`` is called with the free-text column once it is known.
+    """
+    model = model if model is not None else load_model()
+    size = chunk_size or setting("predict", "chunk_size")
+    check_output(output_path, force=force, inputs=[input_path])
+    chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
+    first = next(chunks)
+    if text_col:
+        require_columns(first, [text_col], what="Text column")
+    text_col = text_col or find_text_column(first)
+    if on_text_col:
+        on_text_col(text_col)
+    counts = Counts()
+    with TableWriter(output_path, force=force, inputs=[input_path]) as writer:
+        for tagged in classify_chunks(itertools.chain([first], chunks), model, text_col=text_col,
+                                      jobs=jobs or default_jobs(), redact=redact, auto_threshold=auto_threshold):
+            writer.write(tagged)
+            counts.add(tagged)
+    return counts

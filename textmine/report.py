@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
 import textwrap
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from ._config import setting
 from .codebook import Codebook
-from .files import atomic_write, check_output, write_table
-from .summary import ALL, Summary
+from .files import TableWriter, atomic_write, check_output, find_text_column, iter_table, require_columns, write_table
+from .predict import Counts, classify_chunks, default_jobs
+from .summary import ALL, Aggregates, Summary, check_problems, dont_know_codes, resolve_columns
 
 PathLike = str | os.PathLike[str]
 WIDTH = 100
@@ -170,28 +174,17 @@ def display_tables(summary: Summary, *, codebook: Codebook | None = None) -> dic
     return out
 
 
-def write_report(
+def write_summary_files(
     summary: Summary,
     tagged: pd.DataFrame,
-    out_dir: PathLike,
+    paths: dict[str, Path],
     *,
     codebook: Codebook | None = None,
-    force: bool = False,
-    inputs: Sequence[PathLike] = (),
-    html: bool = True,
     lang: str = "en",
     quotes: int | None = None,
     text_col: str | None = None,
-) -> dict[str, Path]:
-    """Write classified.csv, summary.xlsx, summary.json and report.html to ``out_dir``."""
-    out = Path(out_dir)
-    paths = {name: out / name for name in ("classified.csv", "summary.xlsx", "summary.json")}
-    if html:
-        paths["report.html"] = out / "report.html"
-    for p in paths.values():
-        check_output(p, force=force, inputs=inputs)
-    out.mkdir(parents=True, exist_ok=True)
-    write_table(tagged, paths["classified.csv"], force=True, inputs=inputs)
+) -> None:
+    """Write summary.xlsx, summary.json and (when in ``paths``) report.html, each atomically."""
     tables = display_tables(summary, codebook=codebook)
     head = pd.DataFrame(
         [(k, v) for k, v in summary.to_dict().items() if not isinstance(v, (dict, list))] + [("headline", headline(summary, codebook=codebook))],
@@ -207,9 +200,129 @@ def write_report(
     atomic_write(paths["summary.xlsx"], write_xlsx)
     text = json.dumps(summary.to_dict(), indent=2, ensure_ascii=False)
     atomic_write(paths["summary.json"], lambda tmp: Path(tmp).write_text(text + "\n", encoding="utf-8"))
-    if html:
+    if "report.html" in paths:
         from ._html import render_html
 
         page = render_html(summary, tagged, codebook=codebook, lang=lang, quotes=quotes, text_col=text_col)
         atomic_write(paths["report.html"], lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+
+
+def write_report(
+    summary: Summary,
+    tagged: pd.DataFrame,
+    out_dir: PathLike,
+    *,
+    codebook: Codebook | None = None,
+    force: bool = False,
+    inputs: Sequence[PathLike] = (),
+    html: bool = True,
+    lang: str = "en",
+    quotes: int | None = None,
+    text_col: str | None = None,
+) -> dict[str, Path]:
+    """Write classified.csv, summary.xlsx, summary.json and report.html to ``out_dir``."""
+    out = Path(out_dir)
+    names = ["classified.csv", "summary.xlsx", "summary.json"] + (["report.html"] if html else [])
+    paths = {name: out / name for name in names}
+    for p in paths.values():
+        check_output(p, force=force, inputs=inputs)
+    write_table(tagged, paths["classified.csv"], force=True, inputs=inputs)
+    write_summary_files(summary, tagged, paths, codebook=codebook, lang=lang, quotes=quotes, text_col=text_col)
     return paths
+
+
+def quote_candidates(tagged: pd.DataFrame, themes: Sequence[str], *, n: int) -> pd.DataFrame:
+    """The rows that can be quoted: per theme the ``3 n`` most probable answers tagged with it.
+
+    Keeping only these while streaming gives report.html the same quotes as the whole data.
+    """
+    keep: set[Any] = set()
+    for t in themes:
+        if t in tagged.columns and f"p_{t}" in tagged.columns:
+            hits = tagged[tagged[t] == 1]
+            keep.update(hits[f"p_{t}"].sort_values(ascending=False, kind="stable").index[: 3 * n])
+    return tagged.loc[[i for i in tagged.index if i in keep]]
+
+
+@dataclass
+class ReportResult:
+    """What :func:`report_file` made: the summary, the written files and the row counts."""
+
+    summary: Summary
+    paths: dict[str, Path]
+    counts: Counts
+    text_col: str
+
+
+def report_file(
+    input_path: PathLike,
+    *,
+    model: Any = None,
+    out_dir: PathLike | None = None,
+    scores: Sequence[str] | None = None,
+    segments: Sequence[str] | None = None,
+    text_col: str | None = None,
+    min_cell: int | None = None,
+    strict: bool = False,
+    redact: bool = True,
+    lang: str = "en",
+    quotes: int | None = None,
+    codebook: Codebook | None = None,
+    chunk_size: int | None = None,
+    jobs: int | None = None,
+    force: bool = False,
+    read_options: dict[str, Any] | None = None,
+    on_text_col: Any = None,
+) -> ReportResult:
+    """Classify a survey file and summarize it, streaming in chunks (the ``report`` command).
+
+    The summary is built from mergeable aggregates, so memory stays bounded; with
+    ``out_dir`` the classified rows are written to ``classified.csv`` as they are done,
+    then summary.xlsx, summary.json and report.html.
+    """
+    from .model import load_model
+
+    model = model if model is not None else load_model()
+    size = chunk_size or setting("predict", "chunk_size")
+    n_quotes = int(setting("report", "quotes") if quotes is None else quotes)
+    names = ("classified.csv", "summary.xlsx", "summary.json", "report.html")
+    paths = {name: Path(out_dir) / name for name in names} if out_dir is not None else {}
+    for p in paths.values():
+        check_output(p, force=force, inputs=[input_path])
+    chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
+    first = next(chunks)
+    require_columns(first, [*(scores or []), *(segments or []), *([text_col] if text_col else [])])
+    text_col = text_col or find_text_column(first)
+    if on_text_col:
+        on_text_col(text_col)
+    themes = list(model.themes_)
+    codes = tuple(sorted(dont_know_codes()))
+    counts = Counts()
+    agg: Aggregates | None = None
+    candidates = pd.DataFrame()
+    writer = TableWriter(paths["classified.csv"], force=True, inputs=[input_path]) if paths else None
+    try:
+        stream = classify_chunks(itertools.chain([first], chunks), model, text_col=text_col,
+                                 jobs=jobs or default_jobs(), redact=redact)
+        for tagged in stream:
+            if agg is None:
+                score_cols, seg_cols = resolve_columns(tagged, scores=scores, segments=segments, text_col=text_col,
+                                                       themes=themes, dont_know=codes)
+                agg = Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes)
+            agg.update(tagged, row_offset=counts.read)
+            counts.add(tagged)
+            candidates = quote_candidates(pd.concat([candidates, tagged]) if len(candidates) else tagged, themes, n=n_quotes)
+            if writer is not None:
+                writer.write(tagged)
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    assert agg is not None
+    if strict:
+        check_problems(agg.problems)
+    summary = agg.finalize(min_cell=min_cell, model_card=getattr(model, "card_", {}))
+    if writer is not None:
+        writer.close()
+        write_summary_files(summary, candidates, paths, codebook=codebook, lang=lang, quotes=n_quotes, text_col=text_col)
+    return ReportResult(summary=summary, paths=paths, counts=counts, text_col=text_col)
