@@ -37,7 +37,7 @@ def counts_markdown(corpus: pd.DataFrame, ids: list[str]) -> str:
         "",
         f"- answers with no theme: {int((n_labels == 0).sum())} ({(n_labels == 0).mean():.1%}); praise only: "
         f"{int((labels == 'praise').sum())} ({(labels == 'praise').mean():.1%})",
-        f"- themes per answer: " + ", ".join(f"{k}: {v}" for k, v in n_labels.value_counts().sort_index().items()),
+        "- themes per answer: " + ", ".join(f"{k}: {v}" for k, v in n_labels.value_counts().sort_index().items()),
         f"- length in characters: min {lengths.min()}, median {int(lengths.median())}, 90th percentile "
         f"{int(lengths.quantile(0.9))}, max {lengths.max()}; answers of at most five words: "
         f"{int((corpus['text'].str.split().str.len() <= 5).sum())}",

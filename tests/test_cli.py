@@ -163,3 +163,32 @@ def test_streaming_with_jobs_gives_the_same_rows_and_summary(tmp_path: Path, cap
     assert (one / "classified.csv").read_bytes() == (two / "classified.csv").read_bytes()
     assert json.loads((one / "summary.json").read_text()) == json.loads((two / "summary.json").read_text())
     assert (one / "report.html").read_text().split("report made")[1] == (two / "report.html").read_text().split("report made")[1]
+
+
+def test_waves_in_the_terminal_and_json(tmp_path: Path, capsys):
+    df = pd.read_csv(SAMPLE, dtype=str)
+    df["date"] = ["15.3.2019", "2.4.2019", "20.9.2019", "2019-11-05"] * (len(df) // 4)
+    src = tmp_path / "waves.csv"
+    df.to_csv(src, index=False)
+    assert main(["report", str(src), "--wave", "date", "--period", "quarter", "-o", str(tmp_path / "out")]) == 0
+    out = capsys.readouterr().out
+    assert "By wave (date, per quarter)" in out and "2019Q4" in out
+    assert all(len(line) <= 100 for line in out.splitlines())
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert list(summary["waves"]) == ["2019Q1", "2019Q2", "2019Q3", "2019Q4"]
+    assert "change" in summary["waves"]["2019Q2"]["scores"]["overall"]
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert "Trend by survey wave" in page and page.count("<svg") >= 5
+
+
+def test_codebook_with_other_ids_is_refused(tmp_path: Path, capsys):
+    book = (ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8").replace("id: fees", "id: costs")
+    (tmp_path / "cb.yaml").write_text(book, encoding="utf-8")
+    assert main(["report", str(SAMPLE), "--codebook", str(tmp_path / "cb.yaml")]) == 2
+    assert capsys.readouterr().err.strip().endswith(
+        "Error: The codebook's theme ids differ from the model's: ids the codebook removed: fees; "
+        "ids the model does not know: costs. Use the codebook the model was trained with, or retrain the model. [E054]")
+    relabelled = (ROOT / "data" / "codebook.yaml").read_text(encoding="utf-8").replace("en: Fees and costs", "en: Charges")
+    (tmp_path / "cb2.yaml").write_text(relabelled, encoding="utf-8")
+    assert main(["report", str(SAMPLE), "--codebook", str(tmp_path / "cb2.yaml")]) == 0
+    assert "Charges" in capsys.readouterr().out

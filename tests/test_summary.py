@@ -135,3 +135,39 @@ def test_bad_arguments():
         summarize(df, text_col="text", min_cell=0)
     with pytest.raises(TextmineError, match=r"No score columns found"):
         summarize(df.drop(columns=["overall", "speed"]), text_col="text")
+
+
+def test_waves_changes_and_significance():
+    rng = np.random.default_rng(5)
+    n = 400
+    wave = np.where(np.arange(n) < 200, "2023", "2024")
+    overall = np.where(wave == "2023", rng.choice([3, 4, 5], n), rng.choice([1, 2, 3], n)).astype(str)
+    df = make_tagged(n, seed=5).assign(round=wave, overall=overall)
+    df["slow"] = ((wave == "2024") & (rng.random(n) < 0.6) | (rng.random(n) < 0.1)).astype(int) * (df["lang"] != "")
+    s = summarize(df, text_col="text", scores=["overall"], wave="round")
+    w = s.waves.set_index(["kind", "name", "wave"])
+    a = pd.to_numeric(df.loc[df["round"] == "2023", "overall"])
+    b = pd.to_numeric(df.loc[df["round"] == "2024", "overall"])
+    row = w.loc[("score", "overall", "2024")]
+    assert row["change"] == pytest.approx(b.mean() - a.mean())
+    assert row["p_value"] == pytest.approx(stats.ttest_ind(b, a, equal_var=False).pvalue)
+    assert row["significant"] and pd.isna(w.loc[("score", "overall", "2023"), "change"])
+    answered = df["lang"] != ""
+    c1, n1 = df.loc[answered & (df["round"] == "2023"), "slow"].sum(), (answered & (df["round"] == "2023")).sum()
+    c2, n2 = df.loc[answered & (df["round"] == "2024"), "slow"].sum(), (answered & (df["round"] == "2024")).sum()
+    pooled = (c1 + c2) / (n1 + n2)
+    z = (c2 / n2 - c1 / n1) / math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    theme = w.loc[("theme", "slow", "2024")]
+    assert theme["value"] == pytest.approx(c2 / n2)
+    assert theme["p_value"] == pytest.approx(2 * stats.norm.sf(abs(z)))
+    assert s.to_dict()["waves"]["2024"]["scores"]["overall"]["significant"] is True
+    assert "round" not in s.meta["scores"]
+
+
+def test_dates_grouped_by_period_in_time_order():
+    df = make_tagged(120, seed=2)
+    df["date"] = ["15.3.2024", "2024-05-02", "1.12.2023", "2024-02-29"] * 30
+    s = summarize(df, text_col="text", scores=["overall"], wave="date", period="quarter", min_cell=1)
+    assert list(dict.fromkeys(s.waves["wave"])) == ["2023Q4", "2024Q1", "2024Q2"]
+    with pytest.raises(TextmineError, match=r"Unknown period 'week'\. Use one of: month, quarter, year"):
+        summarize(df, text_col="text", scores=["overall"], wave="date", period="week")

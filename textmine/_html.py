@@ -557,6 +557,51 @@ def _section_themes(
     return "".join(parts)
 
 
+def _section_waves(summary: Summary, t: _Text, labels: dict[str, str], main: str, theme_order: list[str]) -> str:
+    """Trend chart and table of scores and theme shares by wave (only with a wave column)."""
+    waves = summary.waves
+    if not len(waves):
+        return ""
+    order = list(dict.fromkeys(waves["wave"]))
+    top = [th for th in theme_order if th not in summary.meta.get("non_development", [])][:3]
+    parts = ['<section id="waves">', f"<h2>{t('sec_waves')}</h2>"]
+    fig = Figure(figsize=(7.0, 3.2), layout="constrained")
+    FigureCanvasAgg(fig)
+    ax_score, ax_share = fig.subplots(1, 2)
+    x = np.arange(len(order))
+    score = waves[(waves["kind"] == "score") & (waves["name"] == main)].set_index("wave").reindex(order)
+    ax_score.plot(x, score["value"].astype(float), marker="o", color="#3b5b8c")
+    ax_score.set_title(main, fontsize=9)
+    for th in top:
+        share = waves[(waves["kind"] == "theme") & (waves["name"] == th)].set_index("wave").reindex(order)
+        ax_share.plot(x, 100 * share["value"].astype(float), marker="o", label=_wrap(labels.get(th, th), 24))
+    ax_share.set_title("%", fontsize=9)
+    ax_share.legend(fontsize=7, frameon=False)
+    for ax in (ax_score, ax_share):
+        ax.set_xticks(x, [str(w) for w in order], fontsize=7, rotation=30 if len(order) > 4 else 0)
+    parts.append(_figure_html(_svg(fig, t("sec_waves"), t), t("waves_chart_caption", score=main)))
+    rows = []
+    for (kind, name), group in waves.groupby(["kind", "name"], sort=False):
+        if kind == "theme" and name not in top:
+            continue
+        cells = [_e(name if kind == "score" else labels.get(name, name))]
+        for w in order:
+            r = _row(group, wave=w)
+            if _is_sup(r):
+                cells.append(_sup(t))
+                continue
+            assert r is not None
+            value = t.num(r["value"]) if kind == "score" else t.pct(r["value"])
+            if not pd.isna(r["change"]):
+                change = t.num(r["change"], sign=True) if kind == "score" else t.num(100 * r["change"], 0, sign=True)
+                value += f" ({change}{'*' if r['significant'] else ''})"
+            cells.append(_e(value))
+        rows.append(cells)
+    parts.append(_table([t("col_wave_measure"), *[str(w) for w in order]], rows, caption=t("waves_table_caption"), cls="num"))
+    parts.append("</section>")
+    return "".join(parts)
+
+
 def _section_languages(summary: Summary, t: _Text) -> str:
     m = summary.meta
     parts = ['<section id="languages">', f"<h2>{t('sec_languages')}</h2>"]
@@ -720,10 +765,12 @@ def render_html(
             _section_headline(summary, t, labels, main),
             _section_segments(summary, t, labels, main, theme_order),
             _section_themes(summary, tagged, t, labels, main, theme_order, n_quotes, text_col),
+            _section_waves(summary, t, labels, main, theme_order),
             _section_languages(summary, t),
             _section_method(summary, t, labels),
         ]
     toc = [("summary", "sec_headline"), ("segments", "sec_segments"), ("themes", "sec_themes"),
+           *([("waves", "sec_waves")] if len(summary.waves) else []),
            ("languages", "sec_languages"), ("method", "sec_method")]
     subtitle = t("subtitle", n_respondents=t.int(m["n_respondents"]), n_answered=t.int(m["n_answered"]),
                  date=t.date(_dt.date.today()))

@@ -129,6 +129,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--segments", type=_columns, metavar="COLS", help="segment columns, comma-separated (default: detected)")
     p.add_argument("--min-cell", type=int, metavar="N", help="suppress cells with fewer respondents (default 5)")
     p.add_argument("--strict", action="store_true", help="stop on score values outside the scale")
+    p.add_argument("--codebook", metavar="YAML", help="codebook for labels (its ids must be the model's)")
+    p.add_argument("--wave", metavar="COL", help="survey round or date column: scores and theme shares per wave")
+    p.add_argument("--period", choices=["month", "quarter", "year"], help="group a date --wave column")
     p.add_argument("-o", "--output", metavar="DIR", help="write classified.csv, summary.xlsx, summary.json, report.html")
     p.add_argument("--lang", choices=["en", "fi", "sv"], help="language of report.html (default en)")
     p.add_argument("--quotes", type=int, metavar="N", help="example answers per theme in report.html (default 3)")
@@ -259,20 +262,25 @@ def _cmd_predict(args: argparse.Namespace, out: _Out) -> int:
 
 
 def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
-    from .codebook import load_codebook
+    from .codebook import check_model_codebook, load_codebook
     from .model import load_model
     from .report import render_terminal, report_file
 
     model = load_model(args.model)
+    if args.codebook:
+        book = load_codebook(args.codebook)
+        check_model_codebook(model.themes_, book)
+    else:
+        book = _codebook_for(model, load_codebook)
     _warn_duplicates(args, out)
     out.progress(f"classifying and summarizing {args.input}")
     result = report_file(args.input, model=model, out_dir=args.output, scores=args.scores, segments=args.segments,
                          text_col=args.text_col, min_cell=args.min_cell, strict=args.strict, redact=not args.no_redact,
-                         lang=args.lang or "en", quotes=args.quotes, codebook=_codebook_for(model, load_codebook),
+                         lang=args.lang or "en", quotes=args.quotes, codebook=book,
                          chunk_size=args.chunk_size, jobs=args.jobs, force=args.force, read_options=_read_options(args),
-                         on_text_col=_text_col_printer(args, out))
+                         on_text_col=_text_col_printer(args, out), wave=args.wave, period=args.period)
     _print_counts(out, result.counts)
-    print(render_terminal(result.summary, codebook=_codebook_for(model, load_codebook), source=str(args.input)))
+    print(render_terminal(result.summary, codebook=book, source=str(args.input)))
     if result.paths:
         out.info("Wrote " + ", ".join(str(p) for p in result.paths.values()))
     return 0

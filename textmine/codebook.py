@@ -126,3 +126,16 @@ def load_codebook(path: str | os.PathLike[str] | None = None) -> Codebook:
         for t in raw["themes"]
     )
     return Codebook(version=raw["version"], themes=themes, name=str(raw.get("name", "")), rules=str(raw.get("rules", "")))
+
+
+def check_model_codebook(model_themes: list[str], codebook: Codebook) -> None:
+    """Refuse a codebook whose theme ids differ from the model's (E054); labels may differ."""
+    removed = [t for t in model_themes if t not in codebook.ids]
+    added = [t for t in codebook.ids if t not in model_themes]
+    if removed or added:
+        parts = []
+        if removed:
+            parts.append(f"ids the codebook removed: {', '.join(removed)}")
+        if added:
+            parts.append(f"ids the model does not know: {', '.join(added)}")
+        raise TextmineError("E054", details="; ".join(parts))

@@ -45,6 +45,7 @@ MESSAGES: dict[str, str] = {
     # summary
     "E060": "No score columns found. Name them with --scores (columns: {columns}).",
     "E061": "min_cell must be a whole number of at least 1, not {value}.",
+    "E062": "Unknown period '{period}'. Use one of: {periods}.",
     # evaluation
     "E070": "The evaluation data has no labels column '{labels_col}'. Columns in the data: {columns}.",
     # review
@@ -56,6 +57,13 @@ MESSAGES: dict[str, str] = {
     "E090": "Too few answers to discover topics ({n}); at least {minimum} are needed. Use --all (all_answers=True) to include answers that already have a theme.",
     "E091": "The {n} answers to cluster share no words once stop words are removed, so no topics can be found. Include more answers (--all / all_answers=True).",
     "E092": "{name} must be a whole number {bounds}, not {value!r}.",
+    # Dask engine
+    "E110": "The Dask engine needs the dask extra: pip install 'textmine[dask]' (or: pip install 'dask[dataframe,distributed]').",
+    "E111": "No Parquet or CSV files in {source}. Give a directory of .parquet or .csv files, a glob such as 'data/*.csv', or one file.",
+    "E112": "{source} mixes file types ({suffixes}). Give Parquet files or CSV files, not both.",
+    "E113": "The output directory {path} exists and is not an empty directory. Pass --force (force=True) to replace it, or choose another directory.",
+    "E114": "Refusing to write the output directory {path}: the input {input} is inside it. Choose another directory.",
+    "E115": "Could not connect to the Dask scheduler at {address}: {reason}. Start it (`dask scheduler`), check the address, or leave out the scheduler to use a local cluster.",
 }
 
 

@@ -144,6 +144,27 @@ def render_terminal(summary: Summary, *, codebook: Codebook | None = None, sourc
         ci = f"{r.ci_low:+.2f} to {r.ci_high:+.2f}" if not math.isnan(r.ci_low) else ""
         lines.append(f"{_cut(labels[r.theme], 33):<34}{int(r.n_with):>8}{r.mean_with:>7.2f}{r.mean_without:>9.2f}{r.diff:>+8.2f}{ci:>17}")
 
+    if len(summary.waves):
+        lines += ["", f"By wave ({m.get('wave')}{', per ' + m['period'] if m.get('period') else ''}): "
+                  "value, change from the previous wave (* p < 0.05)"]
+        waves = list(dict.fromkeys(summary.waves["wave"]))
+        for start in range(0, len(waves), 5):
+            chunk = waves[start : start + 5]
+            lines.append(f"{'':<26}" + "".join(f"{_cut(str(w), 13):>14}" for w in chunk))
+            for (kind, name), rows in summary.waves.groupby(["kind", "name"], sort=False):
+                cells = []
+                for w in chunk:
+                    r = rows[rows["wave"] == w].iloc[0]
+                    if r["suppressed"]:
+                        cells.append(f"{sup:>14}")
+                        continue
+                    value = f"{r['value']:.2f}" if kind == "score" else _pct(r["value"])
+                    change = "" if pd.isna(r["change"]) else (
+                        f" {r['change']:+.2f}" if kind == "score" else f" {100 * r['change']:+.0f}")
+                    cells.append(f"{value + change + ('*' if r['significant'] else ''):>14}")
+                label = name if kind == "score" else labels.get(name, name)
+                lines.append(f"{_cut(label, 25):<26}" + "".join(cells))
+
     lines += ["", "Languages of the answers"]
     for r in summary.languages.itertuples():
         lines.append(f"  {r.lang:<8}{sup if r.suppressed else int(r.answers):>6}  {'' if r.suppressed else _pct(r.share)}")
@@ -273,6 +294,8 @@ def report_file(
     force: bool = False,
     read_options: dict[str, Any] | None = None,
     on_text_col: Any = None,
+    wave: str | None = None,
+    period: str | None = None,
 ) -> ReportResult:
     """Classify a survey file and summarize it, streaming in chunks (the ``report`` command).
 
@@ -291,7 +314,7 @@ def report_file(
         check_output(p, force=force, inputs=[input_path])
     chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
     first = next(chunks)
-    require_columns(first, [*(scores or []), *(segments or []), *([text_col] if text_col else [])])
+    require_columns(first, [*(scores or []), *(segments or []), *([text_col] if text_col else []), *([wave] if wave else [])])
     text_col = text_col or find_text_column(first)
     if on_text_col:
         on_text_col(text_col)
@@ -307,8 +330,9 @@ def report_file(
         for tagged in stream:
             if agg is None:
                 score_cols, seg_cols = resolve_columns(tagged, scores=scores, segments=segments, text_col=text_col,
-                                                       themes=themes, dont_know=codes)
-                agg = Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes)
+                                                       themes=themes, dont_know=codes, wave=wave)
+                agg = Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes,
+                                 wave=wave, period=period)
             agg.update(tagged, row_offset=counts.read)
             counts.add(tagged)
             candidates = quote_candidates(pd.concat([candidates, tagged]) if len(candidates) else tagged, themes, n=n_quotes)

@@ -11,6 +11,7 @@ summary never needs all rows in memory and gives the same figures as
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,6 +65,60 @@ def detect_segments(df: pd.DataFrame, *, exclude: Sequence[str] = (), max_values
     return out
 
 
+# -- waves ----------------------------------------------------------------------------
+PERIODS = {"month": "M", "quarter": "Q", "year": "Y"}
+
+
+def wave_values(series: pd.Series, *, period: str | None = None) -> np.ndarray:
+    """The wave of each row: the value as text, or with ``period`` the date's month, quarter or year.
+
+    Dates are read day first (31.12.2024, 2024-12-31); unreadable ones become "(missing)".
+    """
+    if period is None:
+        return series.astype("string").str.strip().fillna("(missing)").replace("", "(missing)").to_numpy()
+    if period not in PERIODS:
+        raise TextmineError("E062", period=period, periods=", ".join(PERIODS))
+    text = series.astype("string").str.strip()
+    iso = text.str.match(r"^\d{4}-\d{1,2}(-\d{1,2})?")
+    dates = pd.to_datetime(text.where(iso), errors="coerce", format="mixed")
+    dates = dates.fillna(pd.to_datetime(text.where(~iso), errors="coerce", dayfirst=True, format="mixed"))
+    labels = dates.dt.to_period(PERIODS[period]).astype("string")
+    return labels.fillna("(missing)").to_numpy()
+
+
+def _wave_key(value: str) -> tuple[int, Any]:
+    """Natural order of waves: numbers and periods in time order, '(missing)' last."""
+    if value == "(missing)":
+        return (2, value)
+    parts = [int(p) if p.isdigit() else p for p in re.split(r"(\d+)", value)]
+    return (0, parts) if any(isinstance(p, int) for p in parts) else (1, value)
+
+
+def _two_proportions(c1: float, n1: float, c2: float, n2: float) -> float:
+    """Two-sided p-value of the two-proportion z-test."""
+    if min(n1, n2) == 0:
+        return math.nan
+    pooled = (c1 + c2) / (n1 + n2)
+    se = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if se == 0:
+        return 1.0
+    z = (c2 / n2 - c1 / n1) / se
+    return float(2 * stats.norm.sf(abs(z)))
+
+
+def _welch_p(m1: Sequence[float], m2: Sequence[float]) -> float:
+    """Two-sided p-value of Welch's t-test from moments."""
+    (a, sa), (b, sb) = _mean_sd(m1), _mean_sd(m2)
+    n1, n2 = m1[0], m2[0]
+    if n1 < 2 or n2 < 2:
+        return math.nan
+    v1, v2 = sa * sa / n1, sb * sb / n2
+    if v1 + v2 == 0:
+        return 1.0 if a == b else 0.0
+    dof = (v1 + v2) ** 2 / ((v1 * v1) / (n1 - 1) + (v2 * v2) / (n2 - 1))
+    return float(2 * stats.t.sf(abs(a - b) / math.sqrt(v1 + v2), dof))
+
+
 # -- aggregates -----------------------------------------------------------------------
 def _moments() -> list[float]:
     return [0.0, 0.0, 0.0]  # n, sum, sum of squares
@@ -78,6 +133,8 @@ class Aggregates:
     themes: list[str]
     text_col: str | None = None
     dont_know: tuple[str, ...] = ()
+    wave: str | None = None
+    period: str | None = None
     n_rows: int = 0
     n_answered: int = 0
     n_review: int = 0
@@ -123,8 +180,11 @@ class Aggregates:
             self.lang_rows[str(lg)] += int(mask.sum())
             for t in self.themes:
                 self.lang_theme[(str(lg), t)] += int((mask & flags[t]).sum())
-        for seg in self.segments:
-            seg_values = tagged[seg].astype("string").str.strip().fillna("(missing)").replace("", "(missing)").to_numpy()
+        for seg in self._groupings():
+            if seg == self.wave:
+                seg_values = wave_values(tagged[seg], period=self.period)
+            else:
+                seg_values = tagged[seg].astype("string").str.strip().fillna("(missing)").replace("", "(missing)").to_numpy()
             for value in pd.unique(seg_values):
                 mask = seg_values == value
                 key = (seg, str(value))
@@ -136,6 +196,9 @@ class Aggregates:
                 for t in self.themes:
                     self.seg_theme[(seg, str(value), t)] += int((mask & flags[t]).sum())
         return self
+
+    def _groupings(self) -> list[str]:
+        return [*self.segments, *([self.wave] if self.wave and self.wave not in self.segments else [])]
 
     def merge(self, other: Aggregates) -> Aggregates:
         """Add another partial result (same columns) to this one."""
@@ -215,6 +278,9 @@ class Summary:
     themes: per group (segment column, or "(all)") and value and theme: answered, count, share, rank.
     impact: per theme and score: n and mean with / without the theme, difference and its 95% CI.
     languages: per answer language: answers, share, and the count of each theme.
+    waves: with a wave column: per wave and score (mean) or theme (share of answers), the
+        change from the previous wave and its two-sided p-value (Welch's t for means, the
+        two-proportion z-test for shares); ``significant`` when p < 0.05.
     meta: n_respondents, n_answered, n_empty, n_needs_review, min_cell, columns used, problems.
 
     Every table has a boolean ``suppressed`` column: such rows hold no figures
@@ -227,11 +293,13 @@ class Summary:
     impact: pd.DataFrame
     languages: pd.DataFrame
     meta: dict[str, Any]
+    waves: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in report order."""
-        return {"scores": self.scores, "segments": self.segments, "themes": self.themes,
-                "impact": self.impact, "languages": self.languages}
+        tables = {"scores": self.scores, "segments": self.segments, "themes": self.themes,
+                  "impact": self.impact, "languages": self.languages}
+        return tables | ({"waves": self.waves} if len(self.waves) else {})
 
     def top_themes(self, n: int = 3) -> list[str]:
         """Ids of the ``n`` most frequent development themes among all answers.
@@ -308,6 +376,7 @@ def _finalize(agg: Aggregates, k: int, card: dict[str, Any]) -> Summary:
                 "diff": nan if small else diff, "ci_low": nan if small else lo, "ci_high": nan if small else hi,
                 "suppressed": small,
             })
+    wave_rows = _wave_table(agg, k)
     lang_rows = []
     for lg, rows in sorted(agg.lang_rows.items(), key=lambda kv: -kv[1]):
         if lg == "":
@@ -320,6 +389,7 @@ def _finalize(agg: Aggregates, k: int, card: dict[str, Any]) -> Summary:
         "n_respondents": agg.n_rows, "n_answered": agg.n_answered, "n_empty": agg.n_rows - agg.n_answered,
         "n_needs_review": agg.n_review, "min_cell": k, "scores": list(agg.scores), "segments": list(agg.segments),
         "themes": list(agg.themes), "text_col": agg.text_col, "dont_know_codes": list(agg.dont_know),
+        "wave": agg.wave, "period": agg.period,
         "problems": {c: p for c, p in agg.problems.items() if p},
         "non_development": list((card.get("codebook") or {}).get("non_development", [])),
         "model": {key: card.get(key) for key in ("textmine_version", "created", "codebook", "thresholds", "cv_metrics", "path")
@@ -331,8 +401,43 @@ def _finalize(agg: Aggregates, k: int, card: dict[str, Any]) -> Summary:
         themes=pd.DataFrame(theme_rows, columns=["group", "value", "theme", "answered", "count", "share", "rank", "suppressed"]),
         impact=pd.DataFrame(impact_rows, columns=["theme", "score", "n_with", "mean_with", "n_without", "mean_without", "diff", "ci_low", "ci_high", "suppressed"]),
         languages=pd.DataFrame(lang_rows, columns=["lang", "answers", "share", *agg.themes, "suppressed"]),
+        waves=pd.DataFrame(wave_rows, columns=["wave", "kind", "name", "n", "value", "change", "p_value", "significant", "suppressed"]),
         meta=meta,
     )
+
+
+def _wave_table(agg: Aggregates, k: int) -> list[dict[str, Any]]:
+    """Per wave, each score's mean and each theme's share, with the change from the previous wave."""
+    if not agg.wave:
+        return []
+    nan = math.nan
+    waves = sorted({value for (seg, value) in agg.seg_rows if seg == agg.wave}, key=_wave_key)
+    rows: list[dict[str, Any]] = []
+    for kind, names in (("score", agg.scores), ("theme", agg.themes)):
+        for name in names:
+            prev: tuple[Any, ...] | None = None
+            for wave in waves:
+                if kind == "score":
+                    m = agg.seg_score[(agg.wave, wave, name)]
+                    n, value = m[0], _mean_sd(m)[0]
+                    stat: tuple[Any, ...] = ("mean", m)
+                else:
+                    n = agg.seg_answered[(agg.wave, wave)]
+                    count = agg.seg_theme[(agg.wave, wave, name)]
+                    value = count / n if n else nan
+                    stat = ("share", count, n)
+                small = n < k or agg.seg_rows[(agg.wave, wave)] < k
+                change = p = nan
+                if prev is not None and not small:
+                    if kind == "score":
+                        change, p = value - _mean_sd(prev[1])[0], _welch_p(prev[1], stat[1])
+                    else:
+                        change, p = value - prev[1] / prev[2], _two_proportions(prev[1], prev[2], stat[1], stat[2])
+                rows.append({"wave": wave, "kind": kind, "name": name, "n": nan if small else int(n),
+                             "value": nan if small else value, "change": change, "p_value": p,
+                             "significant": bool(p < 0.05) if p == p else False, "suppressed": small})
+                prev = None if small else stat
+    return rows
 
 
 def _to_dict(s: Summary) -> dict[str, Any]:
@@ -362,6 +467,12 @@ def _to_dict(s: Summary) -> dict[str, Any]:
              "mean_without": _num(r.mean_without), "diff": _num(r.diff), "ci95": [_num(r.ci_low), _num(r.ci_high)]})
     languages = {r.lang: ({"suppressed": True} if r.suppressed else {"answers": int(r.answers), "share": _num(r.share)})
                  for r in s.languages.itertuples()}
+    waves: dict[str, dict[str, Any]] = {}
+    for r in s.waves.itertuples():
+        cell = waves.setdefault(str(r.wave), {"scores": {}, "themes": {}})
+        cell[f"{r.kind}s"][r.name] = None if r.suppressed else {
+            "n": int(r.n), "value": _num(r.value), "change": _num(r.change), "p_value": _num(r.p_value),
+            "significant": bool(r.significant)}
     meta = s.meta
     return {
         "n_respondents": meta["n_respondents"], "n_answered": meta["n_answered"], "n_empty": meta["n_empty"],
@@ -369,6 +480,7 @@ def _to_dict(s: Summary) -> dict[str, Any]:
         "scores": scores, "segments": segments, "themes": themes, "impact": impact, "languages": languages,
         "top_themes": s.top_themes(), "dont_know_codes": meta["dont_know_codes"],
         "problems": {c: [{"row": row, "value": v} for row, v in p] for c, p in meta["problems"].items()},
+        "waves": waves,
         "model": meta["model"],
     }
 
@@ -381,9 +493,13 @@ def resolve_columns(
     text_col: str | None,
     themes: Sequence[str],
     dont_know: Sequence[str] | None = None,
+    wave: str | None = None,
 ) -> tuple[list[str], list[str]]:
-    """The score and segment columns: as given (checked), or detected."""
+    """The score and segment columns: as given (checked), or detected (never the wave column)."""
     reserved = set(_OUTPUT) | set(themes) | {f"p_{t}" for t in themes} | ({text_col} if text_col else set())
+    if wave is not None:
+        require_columns(tagged, [wave], what="Wave column")
+        reserved.add(wave)
     if scores is not None:
         require_columns(tagged, list(scores), what="Score column")
         score_cols = list(scores)
@@ -409,6 +525,8 @@ def summarize(
     dont_know: Sequence[str] | None = None,
     model_card: dict[str, Any] | None = None,
     strict: bool = False,
+    wave: str | None = None,
+    period: str | None = None,
 ) -> Summary:
     """Summarize a classified survey: scores, segments, themes, theme impact, languages.
 
@@ -425,6 +543,11 @@ def summarize(
         Cells with fewer respondents are suppressed (default from ``defaults.toml``: 5).
     dont_know:
         "Don't know" codes, excluded from means and counted (default from ``defaults.toml``).
+    wave:
+        A wave (survey round) or date column: scores and theme shares per wave, with
+        the change from the previous wave and whether it is significant.
+    period:
+        Group a date ``wave`` column by "month", "quarter" or "year".
     strict:
         Raise E011 when a score value is off the scale and not a don't-know code
         (otherwise such values count as missing and are listed in ``meta["problems"]``).
@@ -432,8 +555,9 @@ def summarize(
     themes = detect_themes(tagged)
     codes = tuple(sorted(dont_know_codes(dont_know)))
     score_cols, seg_cols = resolve_columns(tagged, scores=scores, segments=segments, text_col=text_col,
-                                           themes=themes, dont_know=codes)
-    agg = Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes)
+                                           themes=themes, dont_know=codes, wave=wave)
+    agg = Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes,
+                     wave=wave, period=period)
     agg.update(tagged)
     if strict:
         check_problems(agg.problems)
