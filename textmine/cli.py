@@ -78,6 +78,10 @@ def _build_parser() -> argparse.ArgumentParser:
     r.add_argument("--sheet", help="XLSX sheet name or 0-based number (default: the first)")
     r.add_argument("--text-col", help="the free-text column (default: the column of longest texts)")
 
+    modelp = _Parser(add_help=False)
+    modelp.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
+    modelp.add_argument("--force", action="store_true", help="replace existing output files")
+
     scale = _Parser(add_help=False)
     sc = scale.add_argument_group("scale")
     sc.add_argument("--chunk-size", type=int, metavar="N", help="rows per chunk when streaming (default 20000)")
@@ -113,18 +117,15 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--label-sep", default="|")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 
-    p = add("predict", "Tag every answer of a survey export with themes.", [common, reader, scale])
+    p = add("predict", "Tag every answer of a survey export with themes.", [common, reader, scale, modelp])
     p.add_argument("input", metavar="INPUT")
     p.add_argument("-o", "--output", required=True, help="output file: .csv, .xlsx, .parquet or .jsonl")
-    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     p.add_argument("--redact", action="store_true", help="replace personal data in the text column (default off)")
     p.add_argument("--auto-threshold", type=float, metavar="P",
                    help="code automatically only answers with confidence >= P; send the rest to review")
-    p.add_argument("--force", action="store_true", help="replace an existing output file")
 
-    p = add("report", "Classify a survey and summarize scores and themes.", [common, reader, scale])
+    p = add("report", "Classify a survey and summarize scores and themes.", [common, reader, scale, modelp])
     p.add_argument("input", metavar="INPUT")
-    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     p.add_argument("--scores", type=_columns, metavar="COLS", help="score columns, comma-separated (default: detected)")
     p.add_argument("--segments", type=_columns, metavar="COLS", help="segment columns, comma-separated (default: detected)")
     p.add_argument("--min-cell", type=int, metavar="N", help="suppress cells with fewer respondents (default 5)")
@@ -136,7 +137,6 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=["en", "fi", "sv"], help="language of report.html (default en)")
     p.add_argument("--quotes", type=int, metavar="N", help="example answers per theme in report.html (default 3)")
     p.add_argument("--no-redact", action="store_true", help="keep personal data in classified.csv (default: redacted)")
-    p.add_argument("--force", action="store_true", help="replace existing files in the output directory")
 
     p = add("redact", "Replace personal data in text columns with placeholders.", [common, reader])
     p.add_argument("input", metavar="INPUT")
@@ -144,21 +144,17 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--columns", type=_columns, metavar="COLS", help="columns to redact (default: every text column)")
     p.add_argument("--force", action="store_true")
 
-    p = add("review", "Choose the answers most worth a person's look, pre-filled for correction.", [common, reader])
+    p = add("review", "Choose the answers most worth a person's look, pre-filled for correction.", [common, reader, modelp])
     p.add_argument("input", metavar="INPUT")
     p.add_argument("-o", "--output", required=True, help="the review workbook (.xlsx)")
-    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     p.add_argument("--budget", type=int, metavar="N", help="answers to review (default 100)")
     p.add_argument("--id-col", help="respondent id column (default: detected, else the row number)")
-    p.add_argument("--force", action="store_true")
 
-    p = add("discover", "Cluster uncoded answers into candidate new themes.", [common, reader])
+    p = add("discover", "Cluster uncoded answers into candidate new themes.", [common, reader, modelp])
     p.add_argument("input", metavar="INPUT")
     p.add_argument("-o", "--output", required=True, help="topics workbook (.xlsx); codebook_suggestions.yaml is written beside it")
-    p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")
     p.add_argument("--n-topics", type=int, metavar="K", help="number of topics (default: chosen by silhouette)")
     p.add_argument("--all", action="store_true", help="cluster every answer, not only those without a theme")
-    p.add_argument("--force", action="store_true")
 
     p = add("themes", "List the codebook's themes with their counts in the model's training data.", [common])
     p.add_argument("--model", metavar="DIR", help="model directory (default: the shipped model)")

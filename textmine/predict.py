@@ -6,7 +6,7 @@ import itertools
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -191,6 +191,33 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
+def open_stream(
+    input_path: PathLike,
+    *,
+    chunk_size: int | None = None,
+    text_col: str | None = None,
+    required: Sequence[str] = (),
+    read_options: dict[str, Any] | None = None,
+    on_text_col: Any = None,
+) -> tuple[Iterator[pd.DataFrame], str]:
+    """The input's chunks and its free-text column, checked on the first chunk.
+
+    ``required`` columns (and ``text_col`` when given) must exist; without ``text_col``
+    it is detected, and ``on_text_col`` is called with the detected name.
+    """
+    size = chunk_size or setting("predict", "chunk_size")
+    chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
+    first = next(chunks)
+    require_columns(first, list(required))
+    if text_col:
+        require_columns(first, [text_col], what="Text column")
+    else:
+        text_col = find_text_column(first)
+        if on_text_col:
+            on_text_col(text_col)
+    return itertools.chain([first], chunks), text_col
+
+
 def predict_file(
     input_path: PathLike,
     output_path: PathLike,
@@ -211,18 +238,12 @@ def predict_file(
     ``on_text_col`` is called with the free-text column once it is known.
     """
     model = model if model is not None else load_model()
-    size = chunk_size or setting("predict", "chunk_size")
     check_output(output_path, force=force, inputs=[input_path])
-    chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
-    first = next(chunks)
-    if text_col:
-        require_columns(first, [text_col], what="Text column")
-    text_col = text_col or find_text_column(first)
-    if on_text_col:
-        on_text_col(text_col)
+    chunks, text_col = open_stream(input_path, chunk_size=chunk_size, text_col=text_col, read_options=read_options,
+                                   on_text_col=on_text_col)
     counts = Counts()
     with TableWriter(output_path, force=force, inputs=[input_path]) as writer:
-        for tagged in classify_chunks(itertools.chain([first], chunks), model, text_col=text_col,
+        for tagged in classify_chunks(chunks, model, text_col=text_col,
                                       jobs=jobs or default_jobs(), redact=redact, auto_threshold=auto_threshold):
             writer.write(tagged)
             counts.add(tagged)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
 import os
@@ -16,8 +15,8 @@ import pandas as pd
 
 from ._config import setting
 from .codebook import Codebook
-from .files import TableWriter, atomic_write, check_output, find_text_column, iter_table, require_columns, write_table
-from .predict import Counts, classify_chunks, default_jobs
+from .files import TableWriter, atomic_write, check_output, write_table
+from .predict import Counts, classify_chunks, default_jobs, open_stream
 from .summary import ALL, Aggregates, Summary, check_problems, dont_know_codes, resolve_columns
 
 PathLike = str | os.PathLike[str]
@@ -306,18 +305,14 @@ def report_file(
     from .model import load_model
 
     model = model if model is not None else load_model()
-    size = chunk_size or setting("predict", "chunk_size")
     n_quotes = int(setting("report", "quotes") if quotes is None else quotes)
     names = ("classified.csv", "summary.xlsx", "summary.json", "report.html")
     paths = {name: Path(out_dir) / name for name in names} if out_dir is not None else {}
     for p in paths.values():
         check_output(p, force=force, inputs=[input_path])
-    chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
-    first = next(chunks)
-    require_columns(first, [*(scores or []), *(segments or []), *([text_col] if text_col else []), *([wave] if wave else [])])
-    text_col = text_col or find_text_column(first)
-    if on_text_col:
-        on_text_col(text_col)
+    chunks, text_col = open_stream(input_path, chunk_size=chunk_size, text_col=text_col, read_options=read_options,
+                                   required=[*(scores or []), *(segments or []), *([wave] if wave else [])],
+                                   on_text_col=on_text_col)
     themes = list(model.themes_)
     codes = tuple(sorted(dont_know_codes()))
     counts = Counts()
@@ -325,7 +320,7 @@ def report_file(
     candidates = pd.DataFrame()
     writer = TableWriter(paths["classified.csv"], force=True, inputs=[input_path]) if paths else None
     try:
-        stream = classify_chunks(itertools.chain([first], chunks), model, text_col=text_col,
+        stream = classify_chunks(chunks, model, text_col=text_col,
                                  jobs=jobs or default_jobs(), redact=redact)
         for tagged in stream:
             if agg is None:
