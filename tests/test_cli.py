@@ -192,3 +192,38 @@ def test_codebook_with_other_ids_is_refused(tmp_path: Path, capsys):
     (tmp_path / "cb2.yaml").write_text(relabelled, encoding="utf-8")
     assert main(["report", str(SAMPLE), "--codebook", str(tmp_path / "cb2.yaml")]) == 0
     assert "Charges" in capsys.readouterr().out
+
+
+PII = ["maija.meikalainen@example.org", "+358 40 765 4321", "131052-308T", "19811228-9874", "FI21 1234 5600 0007 85", "Dnro 4521/2019"]
+
+
+def test_personal_data_never_reaches_report_files(tmp_path: Path):
+    df = pd.read_csv(SAMPLE, dtype=str)
+    for i, value in enumerate(PII * 5):
+        row = i * 7 % len(df)
+        df.loc[row, "improvement"] = f"Käsittely kestää liian kauan, kukaan ei vastaa. Ota yhteyttä {value} kiitos"
+    src = tmp_path / "pii.csv"
+    df.to_csv(src, index=False)
+    assert main(["report", str(src), "-o", str(tmp_path / "out"), "--quotes", "10"]) == 0
+    assert main(["predict", str(src), "-o", str(tmp_path / "red.jsonl"), "--redact"]) == 0
+    assert main(["redact", str(src), "-o", str(tmp_path / "red.csv")]) == 0
+    files = [*(tmp_path / "out").iterdir(), tmp_path / "red.jsonl", tmp_path / "red.csv"]
+    texts = {f.name: f.read_bytes().decode("utf-8", errors="ignore") for f in files if f.suffix != ".xlsx"}
+    texts["summary.xlsx"] = pd.read_excel(tmp_path / "out" / "summary.xlsx", sheet_name=None).__repr__()
+    for name, text in texts.items():
+        for value in PII:
+            assert value not in text and value.replace(" ", "") not in text, (name, value)
+    assert "<EMAIL>" in texts["classified.csv"] and "<PHONE>" in texts["red.csv"]
+    plain = tmp_path / "plain.csv"
+    assert main(["predict", str(src), "-o", str(plain)]) == 0  # predict keeps the text unless --redact
+    assert PII[0] in plain.read_text(encoding="utf-8")
+
+
+def test_progress_is_quiet_off_a_terminal_and_shown_with_verbose(tmp_path: Path, capsys):
+    assert main(["predict", str(SAMPLE), "-o", str(tmp_path / "a.csv"), "--chunk-size", "100"]) == 0
+    err = capsys.readouterr().err
+    assert "classified" not in err and "240 rows read" in err
+    assert main(["predict", str(SAMPLE), "-o", str(tmp_path / "b.csv"), "--chunk-size", "100", "--verbose"]) == 0
+    assert "... classified 200 rows" in capsys.readouterr().err
+    assert main(["predict", str(SAMPLE), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 0
+    assert capsys.readouterr().err == ""

@@ -163,17 +163,49 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 class _Out:
+    """Messages on stderr: a live progress bar on a terminal, plain lines with --verbose, quiet otherwise."""
+
     def __init__(self, args: argparse.Namespace) -> None:
         self.quiet = getattr(args, "quiet", False)
-        self.progress_on = not self.quiet and (getattr(args, "verbose", False) or sys.stderr.isatty())
+        self.tty = sys.stderr.isatty()
+        self.progress_on = not self.quiet and (getattr(args, "verbose", False) or self.tty)
+        self._open = False
+
+    def _end_line(self) -> None:
+        if self._open:
+            print(file=sys.stderr)
+            self._open = False
 
     def info(self, text: str) -> None:
         if not self.quiet:
+            self._end_line()
             print(text, file=sys.stderr)
 
-    def progress(self, text: str) -> None:
-        if self.progress_on:
+    def progress(self, text: str, done: int | None = None, total: int | None = None) -> None:
+        if not self.progress_on:
+            return
+        if total and self.tty:
+            width = 30
+            filled = int(width * (done or 0) / total)
+            print(f"\r{text} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+            self._open = done != total
+            if not self._open:
+                print(file=sys.stderr)
+        elif total:
+            print(f"... {text}: {done}/{total}", file=sys.stderr, flush=True)
+        else:
+            self._end_line()
             print(f"... {text}", file=sys.stderr, flush=True)
+
+    def rows(self, counts: Any) -> None:
+        """After each chunk: rows classified so far (the total is not known while streaming)."""
+        if not self.progress_on:
+            return
+        if self.tty:
+            print(f"\rclassified {counts.read:,} rows", end="", file=sys.stderr, flush=True)
+            self._open = True
+        else:
+            print(f"... classified {counts.read:,} rows", file=sys.stderr, flush=True)
 
 
 def _read_options(args: argparse.Namespace) -> dict[str, Any]:
@@ -251,7 +283,8 @@ def _cmd_predict(args: argparse.Namespace, out: _Out) -> int:
     out.progress(f"classifying {args.input}")
     counts = predict_file(args.input, args.output, model=model, text_col=args.text_col, redact=args.redact,
                           auto_threshold=args.auto_threshold, chunk_size=args.chunk_size, jobs=args.jobs,
-                          force=args.force, read_options=_read_options(args), on_text_col=_text_col_printer(args, out))
+                          force=args.force, read_options=_read_options(args), on_text_col=_text_col_printer(args, out),
+                          on_chunk=out.rows)
     _print_counts(out, counts)
     out.info(f"Wrote {counts.read} rows to {args.output}" + (" (personal data redacted)" if args.redact else ""))
     return 0
@@ -274,7 +307,8 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
                          text_col=args.text_col, min_cell=args.min_cell, strict=args.strict, redact=not args.no_redact,
                          lang=args.lang or "en", quotes=args.quotes, codebook=book,
                          chunk_size=args.chunk_size, jobs=args.jobs, force=args.force, read_options=_read_options(args),
-                         on_text_col=_text_col_printer(args, out), wave=args.wave, period=args.period)
+                         on_text_col=_text_col_printer(args, out), wave=args.wave, period=args.period,
+                         on_chunk=out.rows)
     _print_counts(out, result.counts)
     print(render_terminal(result.summary, codebook=book, source=str(args.input)))
     if result.paths:

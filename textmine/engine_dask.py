@@ -247,7 +247,8 @@ def _classify_partition(part: pd.DataFrame, model: Any, *, dtypes: dict[str, Any
 def _classified(ddf: Any, model: Any, client: Any, *, text_col: str, redact: bool) -> Any:
     """The dask DataFrame of classified rows; the model is scattered to every worker once."""
     meta = classify(ddf._meta, model, text_col=text_col, redact=redact)
-    meta = meta.astype({c: object for c in ("lang", "themes")})
+    # classify gives an empty frame float columns where its lists of strings are empty
+    meta = meta.astype({c: object for c in ("lang", "themes", *([text_col] if redact else []))})
     shared = client.scatter(model, broadcast=True)
     return ddf.map_partitions(_classify_partition, shared, meta=meta, dtypes=meta.dtypes.to_dict(),
                               text_col=text_col, redact=redact, align_dataframes=False)

@@ -231,11 +231,13 @@ def predict_file(
     force: bool = False,
     read_options: dict[str, Any] | None = None,
     on_text_col: Any = None,
+    on_chunk: Any = None,
 ) -> Counts:
     """Classify a file into another, streaming in chunks: every input row once, in order.
 
     ``read_options`` go to :func:`textmine.files.iter_table` (encoding, delimiter, sheet).
-    ``on_text_col`` is called with the free-text column once it is known.
+    ``on_text_col`` is called with the free-text column once it is known, ``on_chunk``
+    with the :class:`Counts` so far after each chunk (for a progress display).
     """
     model = model if model is not None else load_model()
     check_output(output_path, force=force, inputs=[input_path])
@@ -247,4 +249,6 @@ def predict_file(
                                       jobs=jobs or default_jobs(), redact=redact, auto_threshold=auto_threshold):
             writer.write(tagged)
             counts.add(tagged)
+            if on_chunk:
+                on_chunk(counts)
     return counts

@@ -295,6 +295,7 @@ def report_file(
     on_text_col: Any = None,
     wave: str | None = None,
     period: str | None = None,
+    on_chunk: Any = None,
 ) -> ReportResult:
     """Classify a survey file and summarize it, streaming in chunks (the ``report`` command).
 
@@ -333,6 +334,8 @@ def report_file(
             candidates = quote_candidates(pd.concat([candidates, tagged]) if len(candidates) else tagged, themes, n=n_quotes)
             if writer is not None:
                 writer.write(tagged)
+            if on_chunk:
+                on_chunk(counts)
     except BaseException:
         if writer is not None:
             writer.abort()

@@ -35,7 +35,8 @@ from .model import save_model
 from .preprocess import Preprocessed
 
 PathLike = str | os.PathLike[str]
-Progress = Callable[[str], None]
+# progress(message, done, total): a step of the work; done/total when it is countable.
+Progress = Callable[..., None]
 
 
 def _fold_predictions(
@@ -57,14 +58,17 @@ def cross_validate(
     """Nested cross-validated metrics (see the module docstring)."""
     folds = KFold(n_splits=config["model"]["cv_folds"], shuffle=True, random_state=config["model"]["seed"])
     splits = list(folds.split(np.arange(len(prep))))
+    label = f"cross-validating on {len(prep)} answers"
     if progress:
-        progress(f"cross-validating: {len(splits)} folds on {len(prep)} answers")
-    results = joblib.Parallel(n_jobs=n_jobs)(
+        progress(label, 0, len(splits))
+    results = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
         joblib.delayed(_fold_predictions)(config, themes, prep, Y, tr, te) for tr, te in splits
     )
     pred = np.zeros_like(Y)
-    for test_idx, fold_pred in results:
+    for done, (test_idx, fold_pred) in enumerate(results, start=1):
         pred[test_idx] = fold_pred
+        if progress:
+            progress(label, done, len(splits))
     return metrics(Y, pred, themes=themes, langs=prep.lang) | {"folds": len(splits)}
 
 
