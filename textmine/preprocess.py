@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import simplemma
 import spacy
+from spacy.attrs import ORTH
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
 from ._config import setting
@@ -124,6 +125,7 @@ class Preprocessor:
     def _reset_cache(self) -> None:
         self._docs: dict[str, tuple[str, list[str], str, str]] = {}
         self._lemmas: dict[tuple[str, str], str] = {}
+        self._orth: dict[str, dict[int, str]] = {}
 
     def clear_cache(self) -> None:
         """Forget preprocessed answers (keeps the per-token lemma cache, which stays small)."""
@@ -133,6 +135,7 @@ class Preprocessor:
         state = self.__dict__.copy()
         state.pop("_docs", None)
         state.pop("_lemmas", None)
+        state.pop("_orth", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -188,15 +191,22 @@ class Preprocessor:
         for lg, idx in by_lang.items():
             nlp = _pipeline(lg or OTHER)
             stops = nlp.Defaults.stop_words - self.keep_words if self.remove_stop_words else frozenset()
+            strings = nlp.vocab.strings
+            by_orth = self._orth.setdefault(lg, {})  # token hash -> lemma ("" for punctuation, space, stop words)
             docs = nlp.tokenizer.pipe((_placeholder_tokens(redacted[i]) for i in idx), batch_size=self.batch_size)
             for i, doc in zip(idx, docs):
-                tokens = [
-                    self._lemma(lg, tok.text)
-                    for tok in doc
-                    if not (tok.is_punct or tok.is_space) and tok.lower_ not in stops
-                ]
+                tokens = []
+                for orth in doc.to_array(ORTH).tolist():
+                    lemma = by_orth.get(orth)
+                    if lemma is None:
+                        lex = nlp.vocab[orth]
+                        skip = lex.is_punct or lex.is_space or lex.lower_ in stops
+                        lemma = "" if skip else self._lemma(lg, strings[orth])
+                        by_orth[orth] = lemma
+                    if lemma:
+                        tokens.append(lemma)
                 folded = " ".join(fold(redacted[i]).split())
-                self._docs[texts[i]] = (lg, [t for t in tokens if t], folded, redacted[i])
+                self._docs[texts[i]] = (lg, tokens, folded, redacted[i])
 
     def transform(self, texts: Sequence[object]) -> Preprocessed:
         """Preprocess ``texts`` (missing values count as empty answers)."""
