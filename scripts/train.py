@@ -27,7 +27,8 @@ def main() -> None:
     args = ap.parse_args()
     started = time.perf_counter()
     model = train(ROOT / "data" / "train" / "answers.csv", codebook=ROOT / "data" / "codebook.yaml", out=args.out,
-                  progress=lambda msg: print(f"... {msg}", file=sys.stderr, flush=True))
+                  progress=lambda msg, done=None, total=None: print(
+                      f"... {msg}" + (f": {done}/{total}" if total else ""), file=sys.stderr, flush=True))
     print(f"trained in {time.perf_counter() - started:.1f} s; saved to {args.out}")
     print(_metrics_text(model.card_["cv_metrics"], model.themes_))
 
