@@ -344,3 +344,29 @@ def test_page_renders_in_headless_chromium(pages: dict[str, str], summary: Summa
         for line in run.stderr.splitlines():
             assert "Uncaught" not in line, line
             assert "Failed to load resource" not in line, line
+
+
+# Chromium's own service hosts (update checks, accounts) that it contacts whatever the page.
+_BROWSER_HOSTS = re.compile(r"(^|\.)(google\.com|googleapis\.com|gstatic\.com|gvt1\.com)$")
+
+
+def _requested_hosts(binary: str, page: Path, tmp_path: Path, name: str) -> set[str]:
+    log = tmp_path / f"{name}.netlog.json"
+    _run_chromium(binary, page, tmp_path / f"profile-{name}", f"--log-net-log={log}", "--dump-dom")
+    hosts = set(re.findall(r'"url":"[a-z]+://([^"/:]+)', log.read_text(encoding="utf-8", errors="ignore")))
+    return {h for h in hosts if not _BROWSER_HOSTS.search(h)}
+
+
+@pytest.mark.slow
+def test_no_request_leaves_the_file(pages: dict[str, str], tmp_path: Path):
+    binary = _chromium()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed")
+    control = tmp_path / "control.html"
+    control.write_text('<img src="http://textmine-probe.invalid/x.png">', encoding="utf-8")
+    assert "textmine-probe.invalid" in _requested_hosts(binary, control, tmp_path, "control")  # the log sees requests
+    page = tmp_path / "report.html"
+    page.write_text(pages["en"], encoding="utf-8")
+    assert _requested_hosts(binary, page, tmp_path, "report") == set()
