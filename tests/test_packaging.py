@@ -20,8 +20,8 @@ def test_wheel_ships_the_default_model(tmp_path: Path):
                              capture_output=True, text=True)
     assert install.returncode == 0, install.stderr[-2000:]
     code = ("import textmine, pathlib; m = textmine.load_model(); "
-            "assert pathlib.Path(textmine.__file__).is_relative_to(pathlib.Path(r'%s')); "
-            "print(len(m.themes_), textmine.load_codebook().version)") % target
+            f"assert pathlib.Path(textmine.__file__).is_relative_to(pathlib.Path(r'{target}')); "
+            "print(len(m.themes_), textmine.load_codebook().version)")
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
                          env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"})
     assert run.returncode == 0, run.stderr[-2000:]

@@ -86,6 +86,10 @@ def _build_parser() -> argparse.ArgumentParser:
     sc = scale.add_argument_group("scale")
     sc.add_argument("--chunk-size", type=int, metavar="N", help="rows per chunk when streaming (default 20000)")
     sc.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
+    sc.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
+                    help="dask: INPUT may be a directory or glob of CSV/Parquet files (needs textmine[dask])")
+    sc.add_argument("--scheduler", metavar="ADDRESS",
+                    help="with --engine dask: an existing dask.distributed scheduler (default: a local cluster)")
 
     parser = _Parser(prog="textmine", description="Tag free-text survey answers with development themes and "
                      "put theme counts next to the score summary.", epilog=EXAMPLES["textmine"],
@@ -279,6 +283,15 @@ def _cmd_predict(args: argparse.Namespace, out: _Out) -> int:
     from .predict import predict_file
 
     model = load_model(args.model)
+    if args.engine == "dask":
+        from .engine_dask import predict_dask, require_dask
+
+        require_dask()
+        counts = predict_dask(args.input, args.output, model=model, text_col=args.text_col, redact=args.redact,
+                              scheduler=args.scheduler, force=args.force, n_workers=args.jobs)
+        _print_counts(out, counts)
+        out.info(f"Wrote {counts.read} rows as partitioned Parquet to {args.output}")
+        return 0
     _warn_duplicates(args, out)
     out.progress(f"classifying {args.input}")
     counts = predict_file(args.input, args.output, model=model, text_col=args.text_col, redact=args.redact,
@@ -301,6 +314,16 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
         check_model_codebook(model.themes_, book)
     else:
         book = _codebook_for(model, load_codebook)
+    if args.engine == "dask":
+        from .engine_dask import report_dask, require_dask
+
+        require_dask()
+        summary, counts = report_dask(args.input, model=model, scores=args.scores, segments=args.segments,
+                                      text_col=args.text_col, min_cell=args.min_cell, scheduler=args.scheduler,
+                                      n_workers=args.jobs)
+        _print_counts(out, counts)
+        print(render_terminal(summary, codebook=book, source=str(args.input)))
+        return 0
     _warn_duplicates(args, out)
     out.progress(f"classifying and summarizing {args.input}")
     result = report_file(args.input, model=model, out_dir=args.output, scores=args.scores, segments=args.segments,

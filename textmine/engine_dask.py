@@ -1,4 +1,4 @@
-"""The Dask engine: classify and summarize a dataset too big for one machine's patience.
+"""The Dask engine: classify and summarize a Parquet or CSV dataset on a Dask cluster.
 
 ``predict_dask`` and ``report_dask`` give exactly the rows and the summary of the
 pandas engine (:func:`textmine.predict.predict_file`, :func:`textmine.report.report_file`)
@@ -10,8 +10,8 @@ process per core, or the scheduler you name (``scheduler="tcp://host:port"``).
   each task receives a reference to the worker's copy, not a pickle of the model.
 * The pandas engine's decisions that depend on the data (the free-text column, the
   score and segment columns, empty trailing columns) are taken, as there, on the
-  first ``[predict] chunk_size`` rows (default 20,000): the first partitions, read
-  without classifying them.
+  first ``[predict] chunk_size`` rows (default 20,000), read as the pandas engine reads
+  its first chunk, before the cluster starts (so a wrong column name fails at once).
 * The summary is built from the same mergeable :class:`textmine.summary.Aggregates`
   as the pandas engine: one per partition, made on the workers, merged in partition
   order with row numbers made global.
@@ -40,7 +40,7 @@ import pandas as pd
 
 from ._config import setting
 from .errors import TextmineError
-from .files import _empty_trailing, detect_delimiter, detect_encoding, find_text_column, require_columns
+from .files import detect_delimiter, detect_encoding, find_text_column, iter_table, require_columns
 from .model import load_model
 from .predict import Counts, classify, output_columns
 from .summary import Aggregates, Summary, dont_know_codes, resolve_columns
@@ -48,7 +48,7 @@ from .summary import Aggregates, Summary, dont_know_codes, resolve_columns
 PathLike = str | os.PathLike[str]
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")
-PARQUET_SUFFIXES = (".parquet", ".parq", ".pq")
+PARQUET_SUFFIXES = (".parquet",)
 #: CSV partitions: about four per worker, each between these sizes (bytes).
 MIN_BLOCK = 2 << 20
 MAX_BLOCK = 64 << 20
@@ -194,47 +194,54 @@ def _read(kind: str, files: list[str], workers: int) -> Any:
     except (UnicodeDecodeError, LookupError):
         raise TextmineError("E012", path=files[0], encoding=encoding) from None
     sep = detect_delimiter(sample)
-    try:
+    with _reading(files[0], f"CSV (delimiter {sep!r}, encoding {encoding})", encoding):
         return dd.read_csv(files, sep=sep, encoding=encoding, dtype=str, keep_default_na=False, na_values=[""],
                            blocksize=_csv_blocksize(files, encoding, workers))
-    except (pd.errors.ParserError, ValueError, UnicodeDecodeError) as exc:
-        kind_text = f"CSV (delimiter {sep!r}, encoding {encoding})"
-        raise TextmineError("E006", path=files[0], kind=kind_text, reason=" ".join(str(exc).split())[:300]) from None
 
 
-def _head(ddf: Any, n: int) -> pd.DataFrame:
-    """The first ``n`` rows (fewer if the data has fewer), reading as few partitions as needed."""
+@contextmanager
+def _reading(path: str, kind: str, encoding: str | None = None) -> Iterator[None]:
+    """Parse errors, also those raised on a worker while computing, as the pandas engine's E006/E012."""
+    try:
+        yield
+    except UnicodeDecodeError:
+        raise TextmineError("E012", path=path, encoding=encoding or "the detected encoding") from None
+    except pd.errors.ParserError as exc:
+        reason = " ".join(str(exc.__cause__ or exc).split())[:300]  # dask wraps pandas' message
+        raise TextmineError("E006", path=path, kind=kind, reason=reason) from None
+
+
+def _first_rows(files: list[str], n: int) -> pd.DataFrame:
+    """The first ``n`` rows of the dataset, read as the pandas engine reads its first chunk.
+
+    :func:`textmine.files.iter_table` on the first file (and the next ones while fewer
+    than ``n`` rows were found), on this machine: never a whole large partition.
+    """
     parts: list[pd.DataFrame] = []
-    got, i, step = 0, 0, 1
-    while i < ddf.npartitions and got < n:
-        j = min(ddf.npartitions, i + step)
-        part = ddf.partitions[i:j].compute()
-        parts.append(part)
-        got += len(part)
-        i, step = j, step * 2
-    head = pd.concat(parts) if len(parts) > 1 else parts[0]
-    return head.iloc[:n]
+    got = 0
+    for i, f in enumerate(files):
+        try:
+            chunk = next(iter_table(f, chunk_size=n - got))
+        except TextmineError as err:
+            if i == 0 or err.code not in ("E004", "E005"):
+                raise
+            continue  # an empty part of a dataset
+        parts.append(chunk if not parts else chunk.reindex(columns=parts[0].columns))
+        got += len(chunk)
+        if got >= n:
+            break
+    return pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
 
 
-def _open(source: PathLike | Sequence[PathLike], client: Any) -> tuple[Any, pd.DataFrame, str]:
-    """The raw dask DataFrame (column names cleaned as by ``iter_table``), its first chunk, and a label."""
-    kind, files = source_files(source)
+def _dataset(kind: str, files: list[str], first: pd.DataFrame, client: Any) -> Any:
+    """The raw dask DataFrame of ``files``, with the columns ``iter_table`` gave ``first``."""
     workers = sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()) or 1
     ddf = _read(kind, files, workers)
-    label = str(source) if not isinstance(source, (list, tuple)) else files[0]
     names = [str(c).strip().lstrip("\ufeff") for c in ddf.columns]
     if names != list(ddf.columns):
         ddf = ddf.rename(columns=dict(zip(ddf.columns, names)))
-    first = _head(ddf, int(setting("predict", "chunk_size")))
-    drop = _empty_trailing(first)
-    if drop:
-        if len(drop) == len(first.columns):
-            raise TextmineError("E004", path=label)
-        ddf = ddf.drop(columns=drop)
-        first = first.drop(columns=drop)
-    if len(first) == 0:
-        raise TextmineError("E005", path=label)
-    return ddf, first.reset_index(drop=True), label
+    drop = [c for c in ddf.columns if c not in first.columns]  # empty trailing columns, as iter_table drops them
+    return ddf.drop(columns=drop) if drop else ddf
 
 
 # -- classifying ------------------------------------------------------------------------
@@ -323,12 +330,14 @@ def predict_dask(
 
     model = model if model is not None else load_model()
     out = Path(output_dir)
-    _check_output_dir(out, source_files(source)[1], force=force)
+    kind, files = source_files(source)
+    _check_output_dir(out, files, force=force)
+    first = _first_rows(files, int(setting("predict", "chunk_size")))
+    if text_col:
+        require_columns(first, [text_col], what="Text column")
+    text_col = text_col or find_text_column(first)
     with _session(scheduler, n_workers) as client:
-        ddf, first, _ = _open(source, client)
-        if text_col:
-            require_columns(first, [text_col], what="Text column")
-        text_col = text_col or find_text_column(first)
+        ddf = _dataset(kind, files, first, client)
         tagged = _classified(ddf, model, client, text_col=text_col, redact=redact)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = out.parent / f".{out.name}.{uuid.uuid4().hex[:8]}.tmp"
@@ -336,7 +345,8 @@ def predict_dask(
             write = tagged.to_parquet(str(tmp), write_index=False, name_function=_part_name,
                                       schema=_parquet_schema(tagged._meta), compute=False)
             counted = tagged.map_partitions(_count_partition, meta=_count_partition(tagged._meta))
-            _, counts = dask.compute(write, counted)  # one pass: both share the classify tasks
+            with _reading(str(source), "a CSV or Parquet dataset"):
+                _, counts = dask.compute(write, counted)  # one pass: both share the classify tasks
             _replace_dir(tmp, out)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -414,18 +424,21 @@ def report_dask(
 
     model = model if model is not None else load_model()
     Aggregates(scores=[], segments=[], themes=[]).finalize(min_cell=min_cell)  # E061 before the work
+    kind, files = source_files(source)
+    first = _first_rows(files, int(setting("predict", "chunk_size")))
+    require_columns(first, [*(scores or []), *(segments or []), *([text_col] if text_col else [])])
+    text_col = text_col or find_text_column(first)
+    themes = list(model.themes_)
+    codes = tuple(sorted(dont_know_codes()))
+    score_cols, seg_cols = resolve_columns(_as_tagged(first, themes), scores=scores, segments=segments,
+                                           text_col=text_col, themes=themes, dont_know=codes)
+    columns = {"scores": score_cols, "segments": seg_cols, "themes": themes, "text_col": text_col, "dont_know": codes}
     with _session(scheduler, n_workers) as client:
-        ddf, first, _ = _open(source, client)
-        require_columns(first, [*(scores or []), *(segments or []), *([text_col] if text_col else [])])
-        text_col = text_col or find_text_column(first)
-        themes = list(model.themes_)
-        codes = tuple(sorted(dont_know_codes()))
-        score_cols, seg_cols = resolve_columns(_as_tagged(first, themes), scores=scores, segments=segments,
-                                               text_col=text_col, themes=themes, dont_know=codes)
-        columns = {"scores": score_cols, "segments": seg_cols, "themes": themes, "text_col": text_col, "dont_know": codes}
+        ddf = _dataset(kind, files, first, client)
         tagged = _classified(ddf, model, client, text_col=text_col, redact=False)
         parts = [dask.delayed(_aggregate)(p, columns) for p in tagged.to_delayed()]
-        aggs = dask.compute(*parts)
+        with _reading(str(source), "a CSV or Parquet dataset"):
+            aggs = dask.compute(*parts)
     agg = _merge(aggs, columns)
     summary = agg.finalize(min_cell=min_cell, model_card=getattr(model, "card_", {}))
     return summary, Counts(read=agg.n_rows, empty=agg.n_rows - agg.n_answered)

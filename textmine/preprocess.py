@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 import simplemma
 import spacy
-from spacy.attrs import ORTH
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from spacy.attrs import ORTH
 
 from ._config import setting
 from .redact import PLACEHOLDERS, redact_texts
