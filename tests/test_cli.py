@@ -227,3 +227,37 @@ def test_progress_is_quiet_off_a_terminal_and_shown_with_verbose(tmp_path: Path,
     assert "... classified 200 rows" in capsys.readouterr().err
     assert main(["predict", str(SAMPLE), "-o", str(tmp_path / "c.csv"), "--quiet"]) == 0
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.slow
+def test_dask_engine_from_the_command_line(tmp_path: Path, capsys):
+    pytest.importorskip("distributed")
+    df = pd.read_csv(SAMPLE, dtype=str, keep_default_na=False)
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(3):
+        df.iloc[i * 80:(i + 1) * 80].to_csv(parts / f"part{i}.csv", index=False)
+    assert main(["report", str(parts / "*.csv"), "--engine", "dask", "--jobs", "2"]) == 0
+    dask_out = capsys.readouterr()
+    assert main(["report", str(SAMPLE)]) == 0
+    pandas_out = capsys.readouterr()
+    assert dask_out.out.split("\n", 2)[2] == pandas_out.out.split("\n", 2)[2]  # all but the title
+    assert "240 rows read; 38 skipped as empty text; 202 tagged." in dask_out.err
+    assert main(["predict", str(parts), "--engine", "dask", "--jobs", "2", "-o", str(tmp_path / "out")]) == 0
+    back = pd.read_parquet(tmp_path / "out")
+    assert len(back) == 240 and sorted(back["respondent_id"]) == sorted(df["respondent_id"])
+
+
+def test_dask_engine_says_how_to_install(monkeypatch, capsys):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_dask(name, *args, **kwargs):
+        if name.split(".")[0] in ("dask", "distributed"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dask)
+    assert main(["report", str(SAMPLE), "--engine", "dask"]) == 2
+    assert "pip install 'textmine[dask]'" in capsys.readouterr().err
