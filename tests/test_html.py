@@ -315,6 +315,16 @@ def _chromium() -> str | None:
     return None
 
 
+def _require_chromium() -> str:
+    """The browser, or a skip (a failure under CI, where .ci/run installs it)."""
+    binary = _chromium()
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed")
+    return binary
+
+
 def _run_chromium(binary: str, page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
     cmd = [binary, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
            "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -324,11 +334,7 @@ def _run_chromium(binary: str, page: Path, profile: Path, *extra: str) -> subpro
 
 @pytest.mark.slow
 def test_page_renders_in_headless_chromium(pages: dict[str, str], summary: Summary, tmp_path: Path):
-    binary = _chromium()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed")
+    binary = _require_chromium()
     page = tmp_path / "report.html"
     page.write_text(pages["fi"], encoding="utf-8")
     png = tmp_path / "report.png"
@@ -359,11 +365,7 @@ def _requested_hosts(binary: str, page: Path, tmp_path: Path, name: str) -> set[
 
 @pytest.mark.slow
 def test_no_request_leaves_the_file(pages: dict[str, str], tmp_path: Path):
-    binary = _chromium()
-    if binary is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed")
+    binary = _require_chromium()
     control = tmp_path / "control.html"
     control.write_text('<img src="http://textmine-probe.invalid/x.png">', encoding="utf-8")
     assert "textmine-probe.invalid" in _requested_hosts(binary, control, tmp_path, "control")  # the log sees requests
