@@ -36,3 +36,11 @@ def test_same_result_for_repeated_texts_and_cache_not_pickled():
     assert first.tokens[0] == first.tokens[1]
     clone = pickle.loads(pickle.dumps(pre))
     assert clone._docs == {} and clone.transform(["Nopeammin kiitos"]).tokens[0] == first.tokens[0]
+
+
+def test_reading_a_prefix_for_language_identification_costs_nothing(corpus):
+    texts = corpus["text"].tolist()
+    prefix = Preprocessor().identify(texts)
+    whole = Preprocessor(langid_max_chars=100_000).identify(texts)
+    assert prefix == whole
+    assert sum(a == b for a, b in zip(prefix, corpus["lang"])) / len(texts) > 0.99

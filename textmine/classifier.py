@@ -89,6 +89,7 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
         return Preprocessor(
             languages=pp["languages"], fallback_ratio=pp["fallback_ratio"],
             short_answer_tokens=pp["short_answer_tokens"], batch_size=pp["batch_size"],
+            langid_max_chars=pp.get("langid_max_chars"),
             remove_stop_words=pp["remove_stop_words"], keep_words=pp["keep_words"],
         )
 

@@ -108,6 +108,7 @@ class Preprocessor:
         languages: Sequence[str] | None = None,
         fallback_ratio: float | None = None,
         short_answer_tokens: int | None = None,
+        langid_max_chars: int | None = None,
         batch_size: int | None = None,
         remove_stop_words: bool | None = None,
         keep_words: Sequence[str] | None = None,
@@ -115,6 +116,7 @@ class Preprocessor:
         self.languages = tuple(languages or setting("preprocess", "languages"))
         self.fallback_ratio = fallback_ratio if fallback_ratio is not None else setting("preprocess", "fallback_ratio")
         self.short_answer_tokens = short_answer_tokens or setting("preprocess", "short_answer_tokens")
+        self.langid_max_chars = langid_max_chars or setting("preprocess", "langid_max_chars")
         self.batch_size = batch_size or setting("preprocess", "batch_size")
         self.remove_stop_words = (
             remove_stop_words if remove_stop_words is not None else setting("preprocess", "remove_stop_words")
@@ -153,7 +155,7 @@ class Preprocessor:
             if not _has_word(text):
                 out.append("")
                 continue
-            scores = ident._decide(text)  # one pass gives every language's probability
+            scores = ident._decide(text[: self.langid_max_chars])  # every language's probability at once
             top = int(np.argmax(scores))
             best = max(wanted, key=lambda i: scores[i])
             if top in wanted:
