@@ -12,7 +12,7 @@ import csv
 import os
 import re
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -331,18 +331,29 @@ def check_output(path: PathLike, *, force: bool = False, inputs: Sequence[PathLi
     return p
 
 
-def atomic_write(path: PathLike, write: object, *, binary: bool = False) -> None:
-    """Call ``write(handle_path)`` on a temporary file beside ``path``, then rename it into place."""
-    p = Path(path)
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", suffix=p.suffix, dir=p.parent)
+def _temporary_beside(path: Path) -> str:
+    """An empty temporary file in ``path``'s folder (so the final rename is atomic)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
+    return tmp
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Give the finished temporary file the usual permissions and rename it into place."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, path)
+
+
+def atomic_write(path: PathLike, write: Callable[[str], object]) -> None:
+    """Call ``write(temporary_path)`` on a temporary file beside ``path``, then rename it into place."""
+    p = Path(path)
+    tmp = _temporary_beside(p)
     try:
-        write(tmp)  # type: ignore[operator]
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, p)
+        write(tmp)
+        _publish(tmp, p)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
@@ -363,9 +374,7 @@ class TableWriter:
         if self.suffix not in WRITE_SUFFIXES:
             raise TextmineError("E022", suffix=self.suffix or "(none)", path=str(self.path))
         check_output(self.path, force=force, inputs=inputs)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd, self._tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=self.suffix, dir=self.path.parent)
-        os.close(fd)
+        self._tmp = _temporary_beside(self.path)
         self.rows = 0
         self._parquet: Any = None
         self._frames: list[pd.DataFrame] = []
@@ -397,11 +406,8 @@ class TableWriter:
         if self._parquet is not None:
             self._parquet.close()
         if self.suffix == ".xlsx":
-            pd.concat(self._frames).to_excel(self._tmp, index=False) if self._frames else pd.DataFrame().to_excel(self._tmp)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(self._tmp, 0o666 & ~umask)
-        os.replace(self._tmp, self.path)
+            (pd.concat(self._frames) if self._frames else pd.DataFrame()).to_excel(self._tmp, index=False)
+        _publish(self._tmp, self.path)
         return self.path
 
     def abort(self) -> None:
