@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from textmine.cli import _metrics_text  # noqa: E402
+from textmine.evaluate import format_metrics  # noqa: E402
 from textmine.train import train  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def main() -> None:
                   progress=lambda msg, done=None, total=None: print(
                       f"... {msg}" + (f": {done}/{total}" if total else ""), file=sys.stderr, flush=True))
     print(f"trained in {time.perf_counter() - started:.1f} s; saved to {args.out}")
-    print(_metrics_text(model.card_["cv_metrics"], model.themes_))
+    print(format_metrics(model.card_["cv_metrics"], model.themes_))
 
 
 if __name__ == "__main__":

@@ -216,13 +216,17 @@ def _read_options(args: argparse.Namespace) -> dict[str, Any]:
     return {"encoding": args.encoding, "delimiter": args.delimiter, "sheet": args.sheet}
 
 
-def _warn_duplicates(args: argparse.Namespace, out: _Out) -> None:
-    from .files import duplicate_ids, iter_table
+def _duplicate_warner(out: _Out) -> Any:
+    """Called with the first chunk: warns about repeated respondent ids."""
+    from .files import duplicate_ids
 
-    first = next(iter_table(args.input, chunk_size=args.chunk_size or 20000, **_read_options(args)))
-    dup = duplicate_ids(first)
-    if dup:
-        out.info(f"Warning: {dup[1]} rows repeat an earlier value of '{dup[0]}' (duplicate respondent ids); all rows are kept.")
+    def warn(first: Any) -> None:
+        dup = duplicate_ids(first)
+        if dup:
+            out.info(f"Warning: {dup[1]} rows repeat an earlier value of '{dup[0]}' (duplicate respondent ids); "
+                     "all rows are kept.")
+
+    return warn
 
 
 def _text_col_printer(args: argparse.Namespace, out: _Out) -> Any:
@@ -236,6 +240,7 @@ def _print_counts(out: _Out, counts: Any) -> None:
 
 
 def _cmd_train(args: argparse.Namespace, out: _Out) -> int:
+    from .evaluate import format_metrics
     from .files import check_output
     from .model import CARD_FILE, MODEL_FILE
     from .train import train
@@ -249,32 +254,17 @@ def _cmd_train(args: argparse.Namespace, out: _Out) -> int:
     cv = card["cv_metrics"]
     print(f"Trained on {card['training_data']['n_answers']} answers, {len(card['themes'])} themes; saved to {args.out}")
     if cv:
-        print(_metrics_text(cv, card["themes"]))
+        print(format_metrics(cv, card["themes"]))
     return 0
 
 
-def _metrics_text(m: dict[str, Any], themes: Sequence[str]) -> str:
-    lines = [f"micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  exact match {m['exact_match']:.3f}  (n={m['n']})",
-             f"{'theme':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
-    for t in themes:
-        r = m["per_theme"][t]
-        lines.append(f"{t[:23]:<24}{r['precision']:>10.3f}{r['recall']:>8.3f}{r['f1']:>7.3f}{r['support']:>9}")
-    for lg, r in (m.get("per_language") or {}).items():
-        if r["n"]:
-            lines.append(f"language {lg:<6} n={r['n']:<6} micro-F1 {r['micro_f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  exact match {r['exact_match']:.3f}")
-    for c in m.get("coverage") or []:
-        em = "-" if c["exact_match"] is None else f"{c['exact_match']:.3f}"
-        lines.append(f"confidence >= {c['threshold']:.2f}: {c['coverage']:.1%} coded automatically, exact match {em}")
-    return "\n".join(lines)
-
-
 def _cmd_evaluate(args: argparse.Namespace, out: _Out) -> int:
-    from .evaluate import evaluate
+    from .evaluate import evaluate, format_metrics
     from .model import load_model
 
     model = load_model(args.model)
     result = evaluate(model, args.data, text_col=args.text_col, labels_col=args.labels_col, label_sep=args.label_sep)
-    print(json.dumps(result, ensure_ascii=False) if args.json else _metrics_text(result, model.themes_))
+    print(json.dumps(result, ensure_ascii=False) if args.json else format_metrics(result, model.themes_))
     return 0
 
 
@@ -292,12 +282,11 @@ def _cmd_predict(args: argparse.Namespace, out: _Out) -> int:
         _print_counts(out, counts)
         out.info(f"Wrote {counts.read} rows as partitioned Parquet to {args.output}")
         return 0
-    _warn_duplicates(args, out)
     out.progress(f"classifying {args.input}")
     counts = predict_file(args.input, args.output, model=model, text_col=args.text_col, redact=args.redact,
                           auto_threshold=args.auto_threshold, chunk_size=args.chunk_size, jobs=args.jobs,
                           force=args.force, read_options=_read_options(args), on_text_col=_text_col_printer(args, out),
-                          on_chunk=out.rows)
+                          on_chunk=out.rows, on_first_chunk=_duplicate_warner(out))
     _print_counts(out, counts)
     out.info(f"Wrote {counts.read} rows to {args.output}" + (" (personal data redacted)" if args.redact else ""))
     return 0
@@ -324,14 +313,13 @@ def _cmd_report(args: argparse.Namespace, out: _Out) -> int:
         _print_counts(out, counts)
         print(render_terminal(summary, codebook=book, source=str(args.input)))
         return 0
-    _warn_duplicates(args, out)
     out.progress(f"classifying and summarizing {args.input}")
     result = report_file(args.input, model=model, out_dir=args.output, scores=args.scores, segments=args.segments,
                          text_col=args.text_col, min_cell=args.min_cell, strict=args.strict, redact=not args.no_redact,
                          lang=args.lang or "en", quotes=args.quotes, codebook=book,
                          chunk_size=args.chunk_size, jobs=args.jobs, force=args.force, read_options=_read_options(args),
                          on_text_col=_text_col_printer(args, out), wave=args.wave, period=args.period,
-                         on_chunk=out.rows)
+                         on_chunk=out.rows, on_first_chunk=_duplicate_warner(out))
     _print_counts(out, result.counts)
     print(render_terminal(result.summary, codebook=book, source=str(args.input)))
     if result.paths:
@@ -401,28 +389,18 @@ def _classified(args: argparse.Namespace, out: _Out) -> tuple[Any, Any, str]:
 
 def _cmd_review(args: argparse.Namespace, out: _Out) -> int:
     from .codebook import load_codebook
-    from .files import check_output, duplicate_ids
+    from .files import check_output, id_column
     from .review import select_for_review, write_review_file
 
     check_output(args.output, force=args.force, inputs=[args.input])
     tagged, model, text_col = _classified(args, out)
     selected = select_for_review(tagged, themes=model.themes_, thresholds=model.thresholds_, budget=args.budget)
-    dup = duplicate_ids(tagged)
-    id_col = args.id_col or (dup[0] if dup else _id_column(tagged))
+    id_col = args.id_col or id_column(tagged, strict=True)
     path = write_review_file(selected, args.output, text_col=text_col, themes=model.themes_,
                              codebook=_codebook_for(model, load_codebook), id_col=id_col, force=args.force)
     out.info(f"Wrote {len(selected)} answers to review to {path}; edit the 'labels' column, then train with "
              f"--data {path}.")
     return 0
-
-
-def _id_column(df: Any) -> str | None:
-    from .files import _ID_NAME
-
-    for col in df.columns:
-        if _ID_NAME.match(str(col)) and df[col].notna().all() and df[col].astype(str).is_unique:
-            return str(col)
-    return None
 
 
 def _cmd_discover(args: argparse.Namespace, out: _Out) -> int:

@@ -46,8 +46,6 @@ MESSAGES: dict[str, str] = {
     "E060": "No score columns found. Name them with --scores (columns: {columns}).",
     "E061": "min_cell must be a whole number of at least 1, not {value}.",
     "E062": "Unknown period '{period}'. Use one of: {periods}.",
-    # evaluation
-    "E070": "The evaluation data has no labels column '{labels_col}'. Columns in the data: {columns}.",
     # review
     "E100": "The review budget must be a whole number of at least 0, not {value}.",
     "E101": "The themes and thresholds do not match: {details}. Pass themes=model.themes_ and thresholds=model.thresholds_.",

@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
-from .errors import TextmineError
 from .labels import label_matrix, load_labelled
 
 PathLike = str | os.PathLike[str]
@@ -92,8 +91,6 @@ def evaluate(
     (share of answers coded automatically vs their exact-match accuracy).
     """
     df = load_labelled(data, text_col=text_col, labels_col=labels_col)
-    if labels_col not in df.columns:
-        raise TextmineError("E070", labels_col=labels_col, columns=list(df.columns))
     themes = list(model.themes_)
     Y_true = label_matrix(df[labels_col], themes, sep=label_sep)
     from .predict import classify
@@ -104,3 +101,19 @@ def evaluate(
     result = metrics(Y_true, Y_pred, themes=themes, langs=tagged["lang"].tolist())
     result["coverage"] = coverage_curve(Y_true[nonempty], Y_pred[nonempty], tagged["confidence"].to_numpy()[nonempty])
     return result
+
+
+def format_metrics(m: dict[str, Any], themes: Sequence[str]) -> str:
+    """The metrics of :func:`metrics` or :func:`evaluate` as a plain-text table."""
+    lines = [f"micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  exact match {m['exact_match']:.3f}  (n={m['n']})",
+             f"{'theme':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
+    for t in themes:
+        r = m["per_theme"][t]
+        lines.append(f"{t[:23]:<24}{r['precision']:>10.3f}{r['recall']:>8.3f}{r['f1']:>7.3f}{r['support']:>9}")
+    for lg, r in (m.get("per_language") or {}).items():
+        if r["n"]:
+            lines.append(f"language {lg:<6} n={r['n']:<6} micro-F1 {r['micro_f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  exact match {r['exact_match']:.3f}")
+    for c in m.get("coverage") or []:
+        em = "-" if c["exact_match"] is None else f"{c['exact_match']:.3f}"
+        lines.append(f"confidence >= {c['threshold']:.2f}: {c['coverage']:.1%} coded automatically, exact match {em}")
+    return "\n".join(lines)

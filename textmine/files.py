@@ -446,18 +446,26 @@ def write_table(
 _ID_NAME = re.compile(r"(?i)^(id|.*[_ ]id|respondent|vastaaja.*|respondent.*)$")
 
 
-def duplicate_ids(df: pd.DataFrame) -> tuple[str, int] | None:
-    """(id column, number of rows whose id repeats an earlier row's), or None.
-
-    The id column is the first column named like an id (``id``, ``respondent_id``, ...)
-    whose values are mostly distinct.
+def id_column(df: pd.DataFrame, *, strict: bool = False) -> str | None:
+    """The respondent id column: the first column named like an id (``id``, ``respondent_id``, ...)
+    whose values are mostly distinct; with ``strict``, only one whose values are all present and distinct.
     """
     for col in df.columns:
         if not _ID_NAME.match(str(col)):
             continue
         values = df[col].dropna().astype(str)
-        if values.empty or values.nunique() < 0.5 * len(values):
-            continue
-        dups = int(values.duplicated().sum())
-        return (str(col), dups) if dups else None
+        if strict:
+            if len(values) == len(df) and values.is_unique:
+                return str(col)
+        elif not values.empty and values.nunique() >= 0.5 * len(values):
+            return str(col)
     return None
+
+
+def duplicate_ids(df: pd.DataFrame) -> tuple[str, int] | None:
+    """(id column, number of rows whose id repeats an earlier row's), or None."""
+    col = id_column(df)
+    if col is None:
+        return None
+    dups = int(df[col].dropna().astype(str).duplicated().sum())
+    return (col, dups) if dups else None

@@ -51,7 +51,7 @@ def load_labelled(
     else:
         frames = [read_table(p) for p in data]
     for frame in frames:
-        require_columns(frame, [text_col, labels_col] if labels_col in frame.columns or len(frames) == 1 else [text_col])
+        require_columns(frame, [text_col, labels_col])
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     if len(frames) > 1 and id_col in df.columns:
         ids = df[id_col].astype(str)

@@ -199,15 +199,19 @@ def open_stream(
     required: Sequence[str] = (),
     read_options: dict[str, Any] | None = None,
     on_text_col: Any = None,
+    on_first_chunk: Any = None,
 ) -> tuple[Iterator[pd.DataFrame], str]:
     """The input's chunks and its free-text column, checked on the first chunk.
 
     ``required`` columns (and ``text_col`` when given) must exist; without ``text_col``
     it is detected, and ``on_text_col`` is called with the detected name.
+    ``on_first_chunk`` is called with the first chunk (e.g. to warn about duplicate ids).
     """
     size = chunk_size or setting("predict", "chunk_size")
     chunks = iter_table(input_path, chunk_size=size, **(read_options or {}))
     first = next(chunks)
+    if on_first_chunk:
+        on_first_chunk(first)
     require_columns(first, list(required))
     if text_col:
         require_columns(first, [text_col], what="Text column")
@@ -232,6 +236,7 @@ def predict_file(
     read_options: dict[str, Any] | None = None,
     on_text_col: Any = None,
     on_chunk: Any = None,
+    on_first_chunk: Any = None,
 ) -> Counts:
     """Classify a file into another, streaming in chunks: every input row once, in order.
 
@@ -242,7 +247,7 @@ def predict_file(
     model = model if model is not None else load_model()
     check_output(output_path, force=force, inputs=[input_path])
     chunks, text_col = open_stream(input_path, chunk_size=chunk_size, text_col=text_col, read_options=read_options,
-                                   on_text_col=on_text_col)
+                                   on_text_col=on_text_col, on_first_chunk=on_first_chunk)
     counts = Counts()
     with TableWriter(output_path, force=force, inputs=[input_path]) as writer:
         for tagged in classify_chunks(chunks, model, text_col=text_col,

@@ -261,7 +261,7 @@ def quote_candidates(tagged: pd.DataFrame, themes: Sequence[str], *, n: int) -> 
         if t in tagged.columns and f"p_{t}" in tagged.columns:
             hits = tagged[tagged[t] == 1]
             keep.update(hits[f"p_{t}"].sort_values(ascending=False, kind="stable").index[: 3 * n])
-    return tagged.loc[[i for i in tagged.index if i in keep]]
+    return tagged[tagged.index.isin(list(keep))]
 
 
 @dataclass
@@ -296,6 +296,7 @@ def report_file(
     wave: str | None = None,
     period: str | None = None,
     on_chunk: Any = None,
+    on_first_chunk: Any = None,
 ) -> ReportResult:
     """Classify a survey file and summarize it, streaming in chunks (the ``report`` command).
 
@@ -313,7 +314,7 @@ def report_file(
         check_output(p, force=force, inputs=[input_path])
     chunks, text_col = open_stream(input_path, chunk_size=chunk_size, text_col=text_col, read_options=read_options,
                                    required=[*(scores or []), *(segments or []), *([wave] if wave else [])],
-                                   on_text_col=on_text_col)
+                                   on_text_col=on_text_col, on_first_chunk=on_first_chunk)
     themes = list(model.themes_)
     codes = tuple(sorted(dont_know_codes()))
     counts = Counts()
