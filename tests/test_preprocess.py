@@ -44,3 +44,49 @@ def test_reading_a_prefix_for_language_identification_costs_nothing(corpus):
     whole = Preprocessor(langid_max_chars=100_000).identify(texts)
     assert prefix == whole
     assert sum(a == b for a, b in zip(prefix, corpus["lang"])) / len(texts) > 0.99
+
+
+EDGE_TEXTS = ["", "   ", "HELLO WORLD THIS IS LOUD", "ääkkösiä 😀 \u200b", "Tack!", "ok", "x" * 500, "日本語のテキスト",
+              "Привет мир", "a\tb\nc  d\xa0e\u2028f", "don't can't won't", "U.S.A. e.g. t.ex. esim. ym.",
+              "http://migri.fi/x?y=1 www.migri.fi", "mail a@b.fi :) :-( <3", "«quoted» “curly” —dash—",
+              "ΣΊΣΥΦΟΣ ΟΔΟΣ", "ﬁnal ﬀ ½ ²", "a\u0308o\u0301", "İstanbul", "ẞ ß", "\u212b"]
+
+
+def test_batched_language_scores_equal_py3langid(corpus):
+    import numpy as np
+
+    from textmine.preprocess import _identifier, _langid_scores
+
+    texts = corpus["text"].tolist()[::7] + EDGE_TEXTS
+    ident = _identifier()
+    one_by_one = np.array([ident._decide(t) for t in texts])
+    batched = _langid_scores(texts)
+    assert batched.shape == one_by_one.shape
+    np.testing.assert_allclose(batched, one_by_one, atol=1e-5)
+    assert (batched.argmax(axis=1) == one_by_one.argmax(axis=1)).all()
+
+
+def test_fold_per_character_equals_whole_text_normalisation(corpus):
+    import unicodedata
+
+    def reference(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text.lower())
+        return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+    for text in corpus["text"].tolist()[::5] + EDGE_TEXTS:
+        assert fold(text) == reference(text), text
+
+
+def test_tokens_per_chunk_equal_spacy_on_whole_texts(corpus):
+    """Each distinct whitespace-free chunk is tokenised once: the tokens must be those spaCy
+    gives for the whole text (punctuation and spaces dropped, placeholders kept whole)."""
+    from textmine.preprocess import _pipeline, _placeholder_tokens
+
+    pre = Preprocessor()
+    texts = corpus["text"].tolist()[::9] + EDGE_TEXTS
+    out = pre.transform(texts)
+    for text, lang, redacted, tokens in zip(texts, out.lang, out.redacted, out.tokens):
+        nlp = _pipeline(lang or "other")
+        doc = nlp.tokenizer(_placeholder_tokens(redacted))
+        expected = [pre._lemma(lang, t.text) for t in doc if not (t.is_punct or t.is_space)]
+        assert tokens == [e for e in expected if e], text

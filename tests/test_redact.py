@@ -45,3 +45,16 @@ def test_redact_frame_keeps_index_order_and_missing():
     assert pd.isna(out["t"].tolist()[1])
     assert out["n"].tolist() == [1, 2, 3]
     assert df["t"].tolist()[0] == "mail a@b.fi"  # input untouched
+
+
+def test_many_texts_at_once_match_one_by_one():
+    """redact_texts only looks closely at texts a cheap scan flags: it must change exactly what
+    redact_text changes, including a value at the very start or end of a text."""
+    from textmine.redact import redact_texts
+
+    values = [v for vs in PLANTED.values() for v in vs]
+    texts = [f"Contact: {v} thanks" for v in values] + values + [f"{v}." for v in values]
+    texts += ["plain text", "", "9 months", "Dnro without id 12", "Case closed in 2024", "ÄRENDENUMMER 12345/2020",
+              "ſome caſe number 1234567", "x\x00anna@example.com", "FI21 1234 5600 0007 85 OK", "İİİ 040 123 4567"]
+    assert redact_texts(texts) == [redact_text(t) for t in texts]
+    assert redact_texts([None, float("nan"), 12]) == ["", "", "12"]

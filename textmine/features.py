@@ -11,6 +11,24 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.preprocessing import normalize
 
+from ._config import setting
+
+
+def _count_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """Counts of (row, col) pairs as a CSR matrix with sorted indices, as CountVectorizer makes them."""
+    X = sp.csr_matrix((np.ones(len(rows), dtype=np.float64), (rows, cols)), shape=shape)
+    X.sum_duplicates()
+    return X
+
+
+def _vocabulary_cache(owner: Any, vocabulary: dict[str, int], build: Any) -> Any:
+    """``build(vocabulary)``, remembered on ``owner`` (not pickled) while the vocabulary is the same object."""
+    cached = owner.__dict__.get("_vocabulary_cache")
+    if cached is None or cached[0] is not vocabulary:
+        cached = (vocabulary, build(vocabulary))
+        owner.__dict__["_vocabulary_cache"] = cached
+    return cached[1]
+
 
 class WordNgrams:
     """Word n-grams (1..``n_max``) of a token list, e.g. ["hakemus", "hakemus kasittely", ...]."""
@@ -18,11 +36,91 @@ class WordNgrams:
     def __init__(self, n_max: int = 2) -> None:
         self.n_max = n_max
 
+    def __getstate__(self) -> dict[str, Any]:  # caches are rebuilt after loading
+        return {"n_max": self.n_max}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
     def __call__(self, tokens: list[str]) -> list[str]:
         out = list(tokens)
         for n in range(2, self.n_max + 1):
             out.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
         return out
+
+    @staticmethod
+    def _index(vocabulary: dict[str, int]) -> tuple[dict[str, int], list[tuple[np.ndarray, np.ndarray]]] | None:
+        """Token ids and, per n, the sorted integer keys of the vocabulary's n-grams with their columns.
+
+        An n-gram of token ids (a, b, c) has the key (a * T + b) * T + c, T the number of
+        distinct tokens. None when the keys would not fit in 64 bits.
+        """
+        grams = [(term.split(" "), col) for term, col in vocabulary.items()]
+        token_ids: dict[str, int] = {}
+        for parts, _ in grams:
+            for part in parts:
+                token_ids.setdefault(part, len(token_ids))
+        n_max = max((len(parts) for parts, _ in grams), default=1)
+        base = max(len(token_ids), 1)
+        if base ** n_max >= 2**62:
+            return None
+        by_n: list[tuple[list[int], list[int]]] = [([], []) for _ in range(n_max)]
+        for parts, col in grams:
+            key = 0
+            for part in parts:
+                key = key * base + token_ids[part]
+            by_n[len(parts) - 1][0].append(key)
+            by_n[len(parts) - 1][1].append(col)
+        tables = []
+        for keys, cols in by_n:
+            k, c = np.asarray(keys, dtype=np.int64), np.asarray(cols, dtype=np.int64)
+            order = np.argsort(k)
+            tables.append((k[order], c[order]))
+        return token_ids, tables
+
+    def counts(self, docs: list[list[str]], vocabulary: dict[str, int]) -> sp.csr_matrix:
+        """Term counts of token lists over a fitted ``vocabulary``, as CountVectorizer gives them.
+
+        Tokens become integer ids and n-grams integer keys, looked up in the vocabulary with
+        numpy: no Python work per n-gram. Exact for tokens without spaces (the
+        preprocessor's tokens never hold one); other documents fall back to ``__call__``.
+        """
+        index = _vocabulary_cache(self, vocabulary, self._index)
+        shape = (len(docs), len(vocabulary))
+        spaced = [i for i, doc in enumerate(docs) if any(" " in tok for tok in doc)]
+        if index is None or spaced:
+            pairs = [(i, vocabulary[g]) for i, doc in enumerate(docs) for g in self(doc) if g in vocabulary]
+            found = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+            return _count_matrix(found[:, 0], found[:, 1], shape)
+        token_ids, tables = index
+        get = token_ids.get
+        ids = np.fromiter((get(tok, -1) for doc in docs for tok in doc), dtype=np.int64)
+        lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        base = max(len(token_ids), 1)
+        rows_parts, cols_parts = [], []
+        keys = ids.copy()
+        valid = ids >= 0
+        for n, (vocab_keys, vocab_cols) in enumerate(tables, start=1):
+            if n > 1:  # extend every n-1-gram starting at i by the token at i + n - 1
+                m = len(ids) - n + 1
+                if m <= 0:
+                    break
+                keys = keys[:m] * base + ids[n - 1 :]
+                valid = valid[:m] & (ids[n - 1 :] >= 0) & (doc_of[:m] == doc_of[n - 1 :])
+            if n > self.n_max or not len(vocab_keys):
+                continue
+            where = np.flatnonzero(valid)
+            pos = np.searchsorted(vocab_keys, keys[where])
+            pos_ok = pos < len(vocab_keys)
+            hit = np.zeros(len(where), dtype=bool)
+            hit[pos_ok] = vocab_keys[pos[pos_ok]] == keys[where][pos_ok]
+            rows_parts.append(doc_of[where[hit]])
+            cols_parts.append(vocab_cols[pos[hit]])
+        empty = np.zeros(0, dtype=np.int64)
+        rows = np.concatenate(rows_parts) if rows_parts else empty
+        cols = np.concatenate(cols_parts) if cols_parts else empty
+        return _count_matrix(rows, cols, shape)
 
 
 class CharWbNgrams:
@@ -48,34 +146,38 @@ class CharWbNgrams:
     def counts(self, docs: list[str], vocabulary: dict[str, int]) -> sp.csr_matrix:
         """Term counts of ``docs`` over a fitted ``vocabulary``, as CountVectorizer gives them.
 
-        Each distinct word's vocabulary indices are computed once and cached, which
-        makes this several times faster than scikit-learn's per-n-gram loop.
+        Each distinct word's vocabulary indices are computed once and cached; the counts are
+        then (documents x distinct words) @ (distinct words x n-grams), a sparse product.
         """
-        cache: dict[str, np.ndarray] = self.__dict__.setdefault("_index_cache", {})
-        key = id(vocabulary)
-        if self.__dict__.get("_index_vocab") != key:
-            cache.clear()
-            self.__dict__["_index_vocab"] = key
+        cache: dict[str, np.ndarray] = _vocabulary_cache(self, vocabulary, lambda _: {})
+        limit = setting("preprocess", "cache_limit")
+        split = [doc.split() for doc in docs]
+        local: dict[str, int] = {}
+        word_ids = np.fromiter((local.setdefault(w, len(local)) for words in split for w in words), dtype=np.int64)
+        lengths = np.fromiter((len(words) for words in split), dtype=np.int64, count=len(docs))
         empty = np.zeros(0, dtype=np.int64)
         parts: list[np.ndarray] = []
-        indptr = np.zeros(len(docs) + 1, dtype=np.int64)
-        for i, doc in enumerate(docs):
-            total = 0
-            for word in doc.split():
-                idx = cache.get(word)
-                if idx is None:
-                    found = [vocabulary[g] for g in self._word(word) if g in vocabulary]
-                    idx = np.asarray(found, dtype=np.int64) if found else empty
-                    if len(cache) < 2_000_000:
-                        cache[word] = idx
-                total += len(idx)
-                parts.append(idx)
-            indptr[i + 1] = indptr[i] + total
-        indices = np.concatenate(parts) if parts else empty
-        X = sp.csr_matrix((np.ones(len(indices), dtype=np.float64), indices, indptr), shape=(len(docs), len(vocabulary)))
-        X.sum_duplicates()
+        for word in local:
+            idx = cache.get(word)
+            if idx is None:
+                found = [vocabulary[g] for g in self._word(word) if g in vocabulary]
+                idx = np.asarray(found, dtype=np.int64) if found else empty
+                if len(cache) < limit:
+                    cache[word] = idx
+            parts.append(idx)
+        per_word = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
+        grams = sp.csr_matrix(
+            (np.ones(int(per_word.sum()), dtype=np.float64), np.concatenate(parts) if parts else empty,
+             np.concatenate([[0], np.cumsum(per_word)])),
+            shape=(len(local), len(vocabulary)),
+        )
+        # (documents x distinct words): a repeated word is two entries, which the product sums
+        words = sp.csr_matrix(
+            (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(len(docs), len(local)),
+        )
+        X = sp.csr_matrix(words @ grams)
         return X
-
 
     def _word(self, word: str) -> list[str]:
         grams = self._cache.get(word)
@@ -91,7 +193,7 @@ class CharWbNgrams:
                     grams.append(w[offset : offset + n])
                 if offset == 0:
                     break
-            if len(self._cache) < 2_000_000:
+            if len(self._cache) < setting("preprocess", "cache_limit"):
                 self._cache[word] = grams
         return grams
 
@@ -102,14 +204,22 @@ class CharWbNgrams:
         return out
 
 
+def block_features(vectorizer: Any, docs: list[Any]) -> sp.csr_matrix:
+    """A fitted TfidfVectorizer's matrix for ``docs`` (token lists or folded texts), computed
+    by the analyzer's fast ``counts`` and :func:`tfidf_transform`: the same values as
+    ``vectorizer.transform(docs)``."""
+    return tfidf_transform(vectorizer, vectorizer.analyzer.counts(docs, vectorizer.vocabulary_))
+
+
 def tfidf_transform(vectorizer: Any, counts: sp.csr_matrix) -> sp.csr_matrix:
-    """Apply a fitted TfidfVectorizer's weighting (sublinear tf, idf, norm) to term counts."""
-    X = counts.astype(vectorizer.dtype)
+    """Apply a fitted TfidfVectorizer's weighting (sublinear tf, idf, norm) to term counts
+    (a CSR matrix without duplicate entries; its indices need not be sorted)."""
+    X = sp.csr_matrix((counts.data.astype(vectorizer.dtype), counts.indices, counts.indptr), shape=counts.shape)
     if vectorizer.sublinear_tf:
         np.log(X.data, out=X.data)
         X.data += 1
     if vectorizer.use_idf:
-        X = X @ sp.diags(vectorizer.idf_.astype(vectorizer.dtype))
+        X.data *= vectorizer.idf_.astype(vectorizer.dtype)[X.indices]
     if vectorizer.norm:
         X = normalize(X, norm=vectorizer.norm, copy=False)
     return sp.csr_matrix(X, dtype=vectorizer.dtype)

@@ -360,6 +360,17 @@ def atomic_write(path: PathLike, write: Callable[[str], object]) -> None:
         raise
 
 
+def encode_chunk(df: pd.DataFrame, suffix: str, *, header: bool) -> bytes | pd.DataFrame:
+    """A chunk of rows as :class:`TableWriter` appends it: CSV and JSONL as bytes (the costly
+    formatting can happen in a worker process), other formats as the frame itself."""
+    if suffix == ".csv":
+        return df.to_csv(header=header, index=False).encode("utf-8")
+    if suffix == ".jsonl":
+        text = df.to_json(orient="records", lines=True, force_ascii=False) if len(df) else ""
+        return (text if not text or text.endswith("\n") else text + "\n").encode("utf-8")
+    return df
+
+
 class TableWriter:
     """Write a table chunk by chunk to a temporary file, renamed into place on success.
 
@@ -381,25 +392,26 @@ class TableWriter:
 
     def write(self, df: pd.DataFrame) -> None:
         """Append the rows of ``df`` (same columns as the first chunk)."""
-        if self.suffix == ".csv":
-            df.to_csv(self._tmp, mode="a", header=self.rows == 0, index=False, encoding="utf-8")
-        elif self.suffix == ".jsonl":
-            text = df.to_json(orient="records", lines=True, force_ascii=False) if len(df) else ""
-            with open(self._tmp, "a", encoding="utf-8") as fh:
-                fh.write(text if not text or text.endswith("\n") else text + "\n")
+        self.write_encoded(encode_chunk(df, self.suffix, header=self.rows == 0), len(df))
+
+    def write_encoded(self, payload: bytes | pd.DataFrame, rows: int) -> None:
+        """Append a chunk made by :func:`encode_chunk` (possibly in another process) of ``rows`` rows."""
+        if isinstance(payload, bytes):
+            with open(self._tmp, "ab") as fh:
+                fh.write(payload)
         elif self.suffix == ".parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
             if self._parquet is None:
-                table = pa.Table.from_pandas(df, preserve_index=False)
+                table = pa.Table.from_pandas(payload, preserve_index=False)
                 fields = [pa.field(f.name, pa.string()) if pa.types.is_null(f.type) else f for f in table.schema]
                 self._schema = pa.schema(fields)
                 self._parquet = pq.ParquetWriter(self._tmp, self._schema)
-            self._parquet.write_table(pa.Table.from_pandas(df, schema=self._schema, preserve_index=False))
+            self._parquet.write_table(pa.Table.from_pandas(payload, schema=self._schema, preserve_index=False))
         else:
-            self._frames.append(df)
-        self.rows += len(df)
+            self._frames.append(payload)
+        self.rows += rows
 
     def close(self) -> Path:
         """Finish the file and move it into place."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 import multiprocessing as mp
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ._config import setting
-from .files import PathLike, TableWriter, check_output, find_text_column, iter_table, require_columns
+from .files import PathLike, TableWriter, check_output, encode_chunk, find_text_column, iter_table, require_columns
 from .model import load_model
 
 
@@ -120,13 +121,14 @@ def classify(
 
 
 # -- streaming, several processes ---------------------------------------------------
-_WORKER: tuple[Any, dict[str, Any]] | None = None
+_WORKER: tuple[Any, dict[str, Any], Callable[[pd.DataFrame, int], Any] | None] | None = None
 
 
-def _classify_in_worker(chunk: pd.DataFrame) -> pd.DataFrame:
+def _classify_in_worker(chunk: pd.DataFrame, offset: int) -> Any:
     assert _WORKER is not None
-    model, options = _WORKER
-    return classify(chunk, model, **options)
+    model, options, finish = _WORKER
+    tagged = classify(chunk, model, **options)
+    return finish(tagged, offset) if finish is not None else tagged
 
 
 def _warm_up(model: Any) -> None:
@@ -141,33 +143,44 @@ def classify_chunks(
     *,
     text_col: str,
     jobs: int = 1,
+    finish: Callable[[pd.DataFrame, int], Any] | None = None,
     **options: Any,
-) -> Iterator[pd.DataFrame]:
+) -> Iterator[Any]:
     """Classify a stream of chunks, in input order, with ``jobs`` worker processes.
 
     Workers are forked once with the model already loaded; at most ``2 * jobs``
     chunks are in flight, so memory stays bounded whatever the input's size.
-    ``options`` are passed to :func:`classify`.
+    ``options`` are passed to :func:`classify`. With ``finish``, what
+    ``finish(tagged, offset)`` returns is yielded instead of each classified chunk
+    (``offset``: the input position of the chunk's first row); it runs in the worker,
+    so that formatting output or adding up aggregates is spread over the cores too.
     """
     options = {"text_col": text_col, **options}
     if jobs <= 1 or "fork" not in mp.get_all_start_methods():
+        offset = 0
         for chunk in chunks:
-            yield classify(chunk, model, **options)
+            tagged = classify(chunk, model, **options)
+            yield finish(tagged, offset) if finish is not None else tagged
+            offset += len(chunk)
         return
     global _WORKER
     _warm_up(model)
-    _WORKER = (model, options)
+    _WORKER = (model, options, finish)
+    gc.freeze()  # the loaded model stays out of garbage collection: faster, and its pages stay shared
     try:
         with mp.get_context("fork").Pool(jobs) as pool:
             pending: deque[Any] = deque()
+            offset = 0
             for chunk in chunks:
-                pending.append(pool.apply_async(_classify_in_worker, (chunk,)))
+                pending.append(pool.apply_async(_classify_in_worker, (chunk, offset)))
+                offset += len(chunk)
                 if len(pending) >= 2 * jobs:
                     yield pending.popleft().get()
             while pending:
                 yield pending.popleft().get()
     finally:
         _WORKER = None
+        gc.unfreeze()
 
 
 @dataclass
@@ -184,6 +197,10 @@ class Counts:
     def add(self, tagged: pd.DataFrame) -> None:
         self.read += len(tagged)
         self.empty += int((tagged["lang"] == "").sum())
+
+    def merge(self, other: Counts) -> None:
+        self.read += other.read
+        self.empty += other.empty
 
 
 def default_jobs() -> int:
@@ -250,10 +267,17 @@ def predict_file(
                                    on_text_col=on_text_col, on_first_chunk=on_first_chunk)
     counts = Counts()
     with TableWriter(output_path, force=force, inputs=[input_path]) as writer:
-        for tagged in classify_chunks(chunks, model, text_col=text_col,
-                                      jobs=jobs or default_jobs(), redact=redact, auto_threshold=auto_threshold):
-            writer.write(tagged)
-            counts.add(tagged)
+        suffix = writer.suffix
+
+        def finish(tagged: pd.DataFrame, offset: int) -> tuple[Counts, bytes | pd.DataFrame]:
+            part = Counts()
+            part.add(tagged)
+            return part, encode_chunk(tagged, suffix, header=offset == 0)
+
+        for part, payload in classify_chunks(chunks, model, text_col=text_col, jobs=jobs or default_jobs(),
+                                             finish=finish, redact=redact, auto_threshold=auto_threshold):
+            writer.write_encoded(payload, part.read)
+            counts.merge(part)
             if on_chunk:
                 on_chunk(counts)
     return counts

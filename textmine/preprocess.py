@@ -19,6 +19,7 @@ import numpy as np
 import simplemma
 import spacy
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
+from scipy import sparse
 from spacy.attrs import ORTH
 
 from ._config import setting
@@ -27,15 +28,98 @@ from .redact import PLACEHOLDERS, redact_texts
 OTHER = "other"
 
 
+class _FoldTable(dict[int, str]):
+    """Code point -> its NFKD decomposition without combining marks, filled on first use.
+
+    Folding character by character is exact: NFKD decomposes each character on its own
+    and only reorders combining marks, which are dropped.
+    """
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFKD", chr(code))
+        value = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+        self[code] = value
+        return value
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str) -> str:
     """Lower-case ``text`` and strip diacritics: ``fold("Käsittely")`` is ``"kasittely"``."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    lower = text.lower()  # the whole text at once: lower-casing can depend on context (Greek final sigma)
+    return lower if lower.isascii() else lower.translate(_FOLD)
 
 
 @lru_cache(maxsize=1)
 def _identifier() -> LanguageIdentifier:
     return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+@lru_cache(maxsize=1)
+def _langid_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """py3langid's byte automaton as arrays: next-state table, row offsets, feature per state (-1: none)."""
+    ident = _identifier()
+    nextmove = np.frombuffer(ident.tk_nextmove, dtype=np.dtype(ident.tk_nextmove.typecode))
+    rowbase = np.frombuffer(ident.tk_row, dtype=np.dtype(ident.tk_row.typecode)).astype(np.int64) << 8
+    output = np.asarray(ident.tk_output, dtype=np.int64)
+    return nextmove, rowbase, output
+
+
+def _langid_scores(texts: Sequence[str]) -> np.ndarray:
+    """py3langid's normalised language probabilities for many texts at once, (n_texts, n_classes).
+
+    The same model and arithmetic as ``LanguageIdentifier._decide`` (byte automaton,
+    log1p of feature counts, naive Bayes, softmax at temperature sqrt(bytes), aliased
+    labels folded), but the automaton steps all texts together with numpy instead of
+    walking each text's bytes in a Python loop: about 20x faster on survey answers.
+    """
+    ident = _identifier()
+    nextmove, rowbase, output = _langid_tables()
+    encoded = [LanguageIdentifier._encode(t) for t in texts]
+    n, n_classes = len(encoded), len(ident.nb_classes)
+    lengths = np.fromiter((len(b) for b in encoded), dtype=np.int64, count=n)
+    order = np.argsort(-lengths, kind="stable")  # longest first: the texts still being read are a prefix
+    lengths_sorted = lengths[order]
+    width = int(lengths_sorted[0]) if n else 0
+    data = np.zeros((n, width), dtype=np.uint8)
+    if width:
+        data[np.arange(width) < lengths_sorted[:, None]] = np.frombuffer(
+            b"".join(encoded[i] for i in order), dtype=np.uint8
+        )
+    reading = np.searchsorted(-lengths_sorted, -np.arange(width), side="left")  # texts longer than pos
+    state = np.zeros(n, dtype=np.int64)
+    rows_parts, feats_parts = [], []
+    for pos in range(width):
+        k = int(reading[pos])
+        state[:k] = nextmove[rowbase[state[:k]] + data[:k, pos]]
+        feats = output[state[:k]]
+        hit = np.flatnonzero(feats >= 0)
+        rows_parts.append(order[hit])
+        feats_parts.append(feats[hit])
+    scores = np.zeros((n, n_classes), dtype=np.float32)
+    if rows_parts and sum(len(r) for r in rows_parts):
+        rows = np.concatenate(rows_parts)
+        feats = np.concatenate(feats_parts)
+        used = np.flatnonzero(np.bincount(feats, minlength=len(ident.nb_ptc)))
+        remap = np.zeros(len(ident.nb_ptc), dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        cols = remap[feats]
+        counts = sparse.csr_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(n, len(used))
+        )
+        counts.sum_duplicates()
+        np.log1p(counts.data, out=counts.data)
+        has_features = np.diff(counts.indptr) > 0
+        raw = np.asarray(counts @ ident.nb_ptc[used].astype(np.float32)) + ident.nb_pc
+        scores[has_features] = raw[has_features]
+    scores *= (1.0 / np.sqrt(np.maximum(lengths, 1))).astype(np.float32)[:, None]
+    scores = np.exp(scores - scores.max(axis=1, keepdims=True))
+    scores /= scores.sum(axis=1, keepdims=True)
+    for i, j in ident._alias_pairs:
+        scores[:, i] += scores[:, j]
+        scores[:, j] = 0.0
+    return scores
 
 
 @lru_cache(maxsize=8)
@@ -128,6 +212,7 @@ class Preprocessor:
         self._docs: dict[str, tuple[str, list[str], str, str]] = {}
         self._lemmas: dict[tuple[str, str], str] = {}
         self._orth: dict[str, dict[int, str]] = {}
+        self._chunks: dict[str, dict[str, list[str]]] = {}
 
     def clear_cache(self) -> None:
         """Forget preprocessed answers (keeps the per-token lemma cache, which stays small)."""
@@ -138,6 +223,7 @@ class Preprocessor:
         state.pop("_docs", None)
         state.pop("_lemmas", None)
         state.pop("_orth", None)
+        state.pop("_chunks", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -147,23 +233,26 @@ class Preprocessor:
     # -- language -----------------------------------------------------------------
     def identify(self, texts: Sequence[str]) -> list[str]:
         """Language per text: one of ``languages``, or "other"."""
-        ident = _identifier()
-        classes = list(ident.nb_classes)
+        classes = list(_identifier().nb_classes)
         wanted = [classes.index(lg) for lg in self.languages if lg in classes]
-        out = []
-        for text in texts:
-            if not _has_word(text):
-                out.append("")
-                continue
-            scores = ident._decide(text[: self.langid_max_chars])  # every language's probability at once
-            top = int(np.argmax(scores))
-            best = max(wanted, key=lambda i: scores[i])
+        out = [""] * len(texts)
+        worded = [i for i, text in enumerate(texts) if _has_word(text)]
+        if not worded:
+            return out
+        scores = _langid_scores([texts[i][: self.langid_max_chars] for i in worded])
+        tops = scores.argmax(axis=1)
+        bests = np.asarray(wanted)[scores[:, wanted].argmax(axis=1)]
+        for row, i in enumerate(worded):
+            top, best = int(tops[row]), int(bests[row])
             if top in wanted:
-                out.append(classes[top])
-            elif len(text.split()) < self.short_answer_tokens or scores[best] >= self.fallback_ratio * scores[top]:
-                out.append(classes[best])
+                out[i] = classes[top]
+            elif (
+                len(texts[i].split()) < self.short_answer_tokens
+                or scores[row, best] >= self.fallback_ratio * scores[row, top]
+            ):
+                out[i] = classes[best]
             else:
-                out.append(OTHER)
+                out[i] = OTHER
         return out
 
     # -- tokens -------------------------------------------------------------------
@@ -195,9 +284,17 @@ class Preprocessor:
             stops = nlp.Defaults.stop_words - self.keep_words if self.remove_stop_words else frozenset()
             strings = nlp.vocab.strings
             by_orth = self._orth.setdefault(lg, {})  # token hash -> lemma ("" for punctuation, space, stop words)
-            docs = nlp.tokenizer.pipe((_placeholder_tokens(redacted[i]) for i in idx), batch_size=self.batch_size)
-            for i, doc in zip(idx, docs):
-                tokens = []
+            by_chunk = self._chunks.setdefault(lg, {})  # whitespace-free chunk -> its lemmas
+            # spaCy's tokenizer splits at whitespace first and then treats every chunk on its
+            # own (its special cases that hold whitespace are whitespace only), so the tokens
+            # of an answer are those of its chunks, and each distinct chunk is tokenised once.
+            split = [_placeholder_tokens(redacted[i]).split() for i in idx]
+            new = list(dict.fromkeys(c for chunks in split for c in chunks if c not in by_chunk))
+            if len(by_chunk) + len(new) > setting("preprocess", "cache_limit"):
+                by_chunk.clear()
+                new = list(dict.fromkeys(c for chunks in split for c in chunks))
+            for chunk, doc in zip(new, nlp.tokenizer.pipe(new, batch_size=self.batch_size)):
+                lemmas = []
                 for orth in doc.to_array(ORTH).tolist():
                     lemma = by_orth.get(orth)
                     if lemma is None:
@@ -206,7 +303,10 @@ class Preprocessor:
                         lemma = "" if skip else self._lemma(lg, strings[orth])
                         by_orth[orth] = lemma
                     if lemma:
-                        tokens.append(lemma)
+                        lemmas.append(lemma)
+                by_chunk[chunk] = lemmas
+            for i, chunks in zip(idx, split):
+                tokens = [lemma for c in chunks for lemma in by_chunk[c]]
                 folded = " ".join(fold(redacted[i]).split())
                 self._docs[texts[i]] = (lg, tokens, folded, redacted[i])
 

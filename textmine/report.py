@@ -15,8 +15,8 @@ import pandas as pd
 
 from ._config import setting
 from .codebook import Codebook
-from .files import TableWriter, atomic_write, check_output, write_table
-from .predict import Counts, classify_chunks, default_jobs, open_stream
+from .files import TableWriter, atomic_write, check_output, encode_chunk, write_table
+from .predict import Counts, classify_chunks, default_jobs, open_stream, output_columns
 from .summary import ALL, Aggregates, Summary, check_problems, dont_know_codes, resolve_columns
 
 PathLike = str | os.PathLike[str]
@@ -312,36 +312,52 @@ def report_file(
     paths = {name: Path(out_dir) / name for name in names} if out_dir is not None else {}
     for p in paths.values():
         check_output(p, force=force, inputs=[input_path])
+    first: list[pd.DataFrame] = []
+
+    def on_first(chunk: pd.DataFrame) -> None:
+        first.append(chunk)
+        if on_first_chunk:
+            on_first_chunk(chunk)
+
     chunks, text_col = open_stream(input_path, chunk_size=chunk_size, text_col=text_col, read_options=read_options,
                                    required=[*(scores or []), *(segments or []), *([wave] if wave else [])],
-                                   on_text_col=on_text_col, on_first_chunk=on_first_chunk)
+                                   on_text_col=on_text_col, on_first_chunk=on_first)
     themes = list(model.themes_)
     codes = tuple(sorted(dont_know_codes()))
+    # score and segment columns are found on the first chunk, as classify will name its columns
+    probe = first[0].rename(columns={c: f"{c}_input" for c in output_columns(themes) if c in first[0].columns})
+    score_cols, seg_cols = resolve_columns(probe, scores=scores, segments=segments, text_col=text_col,
+                                           themes=themes, dont_know=codes, wave=wave)
+
+    def new_aggregates() -> Aggregates:
+        return Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes,
+                          wave=wave, period=period)
+
+    def finish(tagged: pd.DataFrame, offset: int) -> tuple[Counts, Aggregates, pd.DataFrame, bytes | None]:
+        part = Counts()
+        part.add(tagged)
+        payload = encode_chunk(tagged, ".csv", header=offset == 0) if paths else None
+        return part, new_aggregates().update(tagged, row_offset=offset), quote_candidates(tagged, themes, n=n_quotes), payload
+
     counts = Counts()
-    agg: Aggregates | None = None
+    agg = new_aggregates()
     candidates = pd.DataFrame()
     writer = TableWriter(paths["classified.csv"], force=True, inputs=[input_path]) if paths else None
     try:
-        stream = classify_chunks(chunks, model, text_col=text_col,
-                                 jobs=jobs or default_jobs(), redact=redact)
-        for tagged in stream:
-            if agg is None:
-                score_cols, seg_cols = resolve_columns(tagged, scores=scores, segments=segments, text_col=text_col,
-                                                       themes=themes, dont_know=codes, wave=wave)
-                agg = Aggregates(scores=score_cols, segments=seg_cols, themes=themes, text_col=text_col, dont_know=codes,
-                                 wave=wave, period=period)
-            agg.update(tagged, row_offset=counts.read)
-            counts.add(tagged)
-            candidates = quote_candidates(pd.concat([candidates, tagged]) if len(candidates) else tagged, themes, n=n_quotes)
-            if writer is not None:
-                writer.write(tagged)
+        stream = classify_chunks(chunks, model, text_col=text_col, jobs=jobs or default_jobs(), finish=finish, redact=redact)
+        for part, part_agg, part_quotes, payload in stream:
+            agg.merge(part_agg)
+            counts.merge(part)
+            candidates = quote_candidates(pd.concat([candidates, part_quotes]) if len(candidates) else part_quotes,
+                                          themes, n=n_quotes)
+            if writer is not None and payload is not None:
+                writer.write_encoded(payload, part.read)
             if on_chunk:
                 on_chunk(counts)
     except BaseException:
         if writer is not None:
             writer.abort()
         raise
-    assert agg is not None
     if strict:
         check_problems(agg.problems)
     summary = agg.finalize(min_cell=min_cell, model_card=getattr(model, "card_", {}))
