@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import MESSY
@@ -133,3 +134,16 @@ def test_round_trip_every_output_format(tmp_path: Path, suffix: str):
     path = write_table(df, tmp_path / f"t{suffix}")
     back = read_table(path)
     assert back["text"].tolist() == df["text"].tolist()
+
+
+def test_csv_chunks_format_probabilities_as_pandas_does():
+    from textmine.files import encode_chunk
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({
+        "p": np.round(rng.random(500), 4), "edges": np.resize([0.0, 1.0, 0.0001, 0.9999, 0.5], 500),
+        "neg_zero": np.resize([-0.0, 0.25], 500), "more_decimals": rng.random(500), "big": rng.random(500) * 3,
+        "with_nan": np.resize([0.5, np.nan], 500), "text": ["a,b", "x"] * 250,
+    })
+    assert encode_chunk(df, ".csv", header=True) == df.to_csv(index=False).encode("utf-8")
+    assert encode_chunk(df, ".csv", header=False) == df.to_csv(index=False, header=False).encode("utf-8")

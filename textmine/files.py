@@ -360,11 +360,28 @@ def atomic_write(path: PathLike, write: Callable[[str], object]) -> None:
         raise
 
 
+_FOUR_DECIMALS = np.array([repr(k / 10_000) for k in range(10_001)], dtype=object)
+
+
+def _fast_floats(df: pd.DataFrame) -> pd.DataFrame:
+    """Float columns whose values all lie in 0-1 with at most four decimals (probabilities),
+    as the very strings pandas' CSV writer gives them, looked up instead of formatted."""
+    out = None
+    for col in df.columns[[dt == np.float64 for dt in df.dtypes]]:
+        values = df[col].to_numpy()
+        k = np.rint(values * 10_000)
+        if not (np.all((k >= 0) & (k <= 10_000) & ~np.signbit(values)) and np.array_equal(k / 10_000, values)):
+            continue
+        out = df.copy() if out is None else out
+        out[col] = _FOUR_DECIMALS[k.astype(np.int64)]
+    return df if out is None else out
+
+
 def encode_chunk(df: pd.DataFrame, suffix: str, *, header: bool) -> bytes | pd.DataFrame:
     """A chunk of rows as :class:`TableWriter` appends it: CSV and JSONL as bytes (the costly
     formatting can happen in a worker process), other formats as the frame itself."""
     if suffix == ".csv":
-        return df.to_csv(header=header, index=False).encode("utf-8")
+        return _fast_floats(df).to_csv(header=header, index=False).encode("utf-8")
     if suffix == ".jsonl":
         text = df.to_json(orient="records", lines=True, force_ascii=False) if len(df) else ""
         return (text if not text or text.endswith("\n") else text + "\n").encode("utf-8")

@@ -155,19 +155,19 @@ def classify_chunks(
     (``offset``: the input position of the chunk's first row); it runs in the worker,
     so that formatting output or adding up aggregates is spread over the cores too.
     """
-    options = {"text_col": text_col, **options}
-    if jobs <= 1 or "fork" not in mp.get_all_start_methods():
-        offset = 0
-        for chunk in chunks:
-            tagged = classify(chunk, model, **options)
-            yield finish(tagged, offset) if finish is not None else tagged
-            offset += len(chunk)
-        return
     global _WORKER
+    options = {"text_col": text_col, **options}
     _warm_up(model)
-    _WORKER = (model, options, finish)
     gc.freeze()  # the loaded model stays out of garbage collection: faster, and its pages stay shared
     try:
+        if jobs <= 1 or "fork" not in mp.get_all_start_methods():
+            offset = 0
+            for chunk in chunks:
+                tagged = classify(chunk, model, **options)
+                yield finish(tagged, offset) if finish is not None else tagged
+                offset += len(chunk)
+            return
+        _WORKER = (model, options, finish)
         with mp.get_context("fork").Pool(jobs) as pool:
             pending: deque[Any] = deque()
             offset = 0

@@ -212,7 +212,7 @@ class Preprocessor:
         self._docs: dict[str, tuple[str, list[str], str, str]] = {}
         self._lemmas: dict[tuple[str, str], str] = {}
         self._orth: dict[str, dict[int, str]] = {}
-        self._chunks: dict[str, dict[str, list[str]]] = {}
+        self._chunks: dict[str, dict[str, tuple[str, ...]]] = {}
 
     def clear_cache(self) -> None:
         """Forget preprocessed answers (keeps the per-token lemma cache, which stays small)."""
@@ -304,7 +304,7 @@ class Preprocessor:
                         by_orth[orth] = lemma
                     if lemma:
                         lemmas.append(lemma)
-                by_chunk[chunk] = lemmas
+                by_chunk[chunk] = tuple(lemmas)  # tuples of strings: no work for the garbage collector
             for i, chunks in zip(idx, split):
                 tokens = [lemma for c in chunks for lemma in by_chunk[c]]
                 folded = " ".join(fold(redacted[i]).split())
