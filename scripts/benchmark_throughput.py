@@ -238,7 +238,7 @@ def _breakdown_worker(mode: str, csv_path: Path, n: int) -> dict[str, float]:
     t = time.perf_counter()
     import scipy.sparse as sp
 
-    from textmine.features import tfidf_transform
+    from textmine.features import block_features
     from textmine.files import TableWriter, iter_table
     from textmine.model import load_model
     from textmine.predict import _warm_up, classify
@@ -265,8 +265,8 @@ def _breakdown_worker(mode: str, csv_path: Path, n: int) -> dict[str, float]:
     timed("identify", lambda: pre.identify(redacted))
     prep = timed("transform", lambda: pre.transform(texts))
     char = model.char_vectorizer_
-    Xw = timed("word", lambda: model.word_vectorizer_.transform(prep.tokens))
-    Xc = timed("char", lambda: tfidf_transform(char, char.analyzer.counts(prep.folded, char.vocabulary_)))
+    Xw = timed("word", lambda: block_features(model.word_vectorizer_, prep.tokens))
+    Xc = timed("char", lambda: block_features(char, prep.folded))
     X = timed("hstack", lambda: sp.hstack([Xw, Xc], format="csr"))
     timed("proba", lambda: model._proba(model.estimators_, X))
     tagged = classify(df, model, text_col=TEXT_COL)
@@ -311,8 +311,8 @@ def breakdown(csv_path: Path, n: int, repeat: int = 2) -> list[list[str]]:
         ("redaction (redact_texts)", parts["redact"]),
         ("language identification (Preprocessor.identify)", parts["identify"]),
         ("spaCy tokenisation + lemmas (transform - redaction - identify)", parts["transform"] - parts["redact"] - parts["identify"]),
-        ("word features (word_vectorizer_.transform)", parts["word"]),
-        ("character features (tfidf_transform of char counts)", parts["char"]),
+        ("word features (block_features of lemma n-grams)", parts["word"]),
+        ("character features (block_features of char n-grams)", parts["char"]),
         ("sp.hstack of the two blocks", parts["hstack"]),
         ("predict_proba (model._proba, one LR per theme)", parts["proba"]),
         ("rest of classify (classify - transform - features - proba)",
