@@ -49,6 +49,17 @@ def test_training_is_deterministic(small_corpus: pd.DataFrame):
     assert np.array_equal(a.predict_proba(text), b.predict_proba(text))
 
 
+def test_final_fit_beside_the_folds_is_the_same_in_one_process(small_corpus: pd.DataFrame):
+    kw = dict(codebook=DATA / "codebook.yaml", config=small_config())
+    one = train(small_corpus.head(300), n_jobs=1, **kw)
+    two = train(small_corpus.head(300), n_jobs=2, **kw)
+    assert one.card_["cv_metrics"] == two.card_["cv_metrics"] and one.card_["cv_metrics"]["folds"] == 2
+    assert np.array_equal(one.thresholds_, two.thresholds_)
+    text = small_corpus["text"].head(50)
+    assert np.array_equal(one.predict_proba(text), two.predict_proba(text))
+    assert one.card_["label_mode"] == "multi" and one.card_["scaling"] is None
+
+
 def test_save_load_and_card(small_corpus: pd.DataFrame, tmp_path: Path):
     model = train(small_corpus.head(300), codebook=DATA / "codebook.yaml", config=small_config(), out=tmp_path / "m")
     card = json.loads((tmp_path / "m" / "model_card.json").read_text())
@@ -153,7 +164,9 @@ def test_bad_training_data(frame: pd.DataFrame, message: str):
     assert message in str(err.value)
 
 
-def test_rare_theme_is_refused():
-    df = pd.DataFrame({"text": [f"answer {i}" for i in range(12)], "labels": ["a"] * 8 + ["b"] * 3 + [""]})
-    with pytest.raises(TextmineError, match=r"Theme with fewer than 5 examples: b \(3\)\. Label more answers"):
-        train(df, config=small_config())
+def test_rare_codebook_theme_is_refused(corpus: pd.DataFrame):
+    """A codebook's themes must each have enough examples (labels taken from the data are left out instead)."""
+    df = corpus[~corpus["labels"].str.contains("fees")].head(300)
+    df = pd.concat([df, corpus[corpus["labels"] == "fees"].head(3)], ignore_index=True)
+    with pytest.raises(TextmineError, match=r"Theme with fewer than 5 examples: fees \(3\)\. Label more answers"):
+        train(df, codebook=DATA / "codebook.yaml", config=small_config())

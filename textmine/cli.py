@@ -110,6 +110,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--labels-col", default="labels")
     p.add_argument("--label-sep", default="|")
     p.add_argument("--id-col", default="id")
+    p.add_argument("--min-examples", type=int, metavar="N",
+                   help="leave out labels with fewer than N examples, with a warning (default: stop with an error "
+                        "below 5; setting [train] drop_rare_labels)")
     p.add_argument("--no-cv", action="store_true", help="skip the cross-validated metrics (faster)")
     p.add_argument("--force", action="store_true", help="replace an existing model in --out")
 
@@ -249,10 +252,12 @@ def _cmd_train(args: argparse.Namespace, out: _Out) -> int:
         check_output(Path(args.out) / name, force=args.force)
     model = train(args.data, codebook=args.codebook, out=args.out, text_col=args.text_col, labels_col=args.labels_col,
                   label_sep=args.label_sep, id_col=args.id_col, config=args.config, cross_validation=not args.no_cv,
-                  progress=out.progress)
+                  progress=out.progress, min_examples=args.min_examples, warn=lambda m: out.info(f"Warning: {m}"))
     card = model.card_
     cv = card["cv_metrics"]
-    print(f"Trained on {card['training_data']['n_answers']} answers, {len(card['themes'])} themes; saved to {args.out}")
+    mode = {"single": "one label per answer", "at_most_one": "at most one label per answer"}.get(card["label_mode"])
+    print(f"Trained on {card['training_data']['n_answers']} answers, {len(card['themes'])} themes"
+          f"{f' ({mode})' if mode else ''}; saved to {args.out}")
     if cv:
         print(format_metrics(cv, card["themes"]))
     return 0
@@ -263,7 +268,8 @@ def _cmd_evaluate(args: argparse.Namespace, out: _Out) -> int:
     from .model import load_model
 
     model = load_model(args.model)
-    result = evaluate(model, args.data, text_col=args.text_col, labels_col=args.labels_col, label_sep=args.label_sep)
+    result = evaluate(model, args.data, text_col=args.text_col, labels_col=args.labels_col, label_sep=args.label_sep,
+                      warn=lambda m: out.info(f"Warning: {m}"))
     print(json.dumps(result, ensure_ascii=False) if args.json else format_metrics(result, model.themes_))
     return 0
 
@@ -394,7 +400,8 @@ def _cmd_review(args: argparse.Namespace, out: _Out) -> int:
 
     check_output(args.output, force=args.force, inputs=[args.input])
     tagged, model, text_col = _classified(args, out)
-    selected = select_for_review(tagged, themes=model.themes_, thresholds=model.thresholds_, budget=args.budget)
+    selected = select_for_review(tagged, themes=model.themes_, thresholds=model.thresholds_, budget=args.budget,
+                                 model=model, text_col=text_col)
     id_col = args.id_col or id_column(tagged, strict=True)
     path = write_review_file(selected, args.output, text_col=text_col, themes=model.themes_,
                              codebook=_codebook_for(model, load_codebook), id_col=id_col, force=args.force)

@@ -32,7 +32,7 @@ MESSAGES: dict[str, str] = {
     # training data
     "E040": "The training data has no rows with text. Give a labelled CSV/XLSX/Parquet with a text column and a labels column.",
     "E041": "Unknown theme id{s} in the labels: {details}. Known ids: {known}. Fix the labels or add the theme to the codebook.",
-    "E042": "Theme{s} with fewer than {minimum} examples: {details}. Label more answers, or remove the theme from the codebook/labels.",
+    "E042": "Theme{s} with fewer than {minimum} examples: {details}. Label more answers, remove the theme from the codebook/labels, or pass --min-examples N to leave out labels with fewer than N examples (with a warning).",
     "E043": "The training data has no labels at all. Fill the '{labels_col}' column with theme ids joined by '{sep}'.",
     "E044": "Theme{s} never absent from the training data: {details}. A classifier needs answers without the theme too.",
     # models
@@ -62,6 +62,10 @@ MESSAGES: dict[str, str] = {
     "E113": "The output directory {path} exists and is not an empty directory. Pass --force (force=True) to replace it, or choose another directory.",
     "E114": "Refusing to write the output directory {path}: the input {input} is inside it. Choose another directory.",
     "E115": "Could not connect to the Dask scheduler at {address}: {reason}. Start it (`dask scheduler`), check the address, or leave out the scheduler to use a local cluster.",
+    # labelled data (train, evaluate)
+    "E120": "The label separator is empty. Pass the character that joins several labels in a cell, e.g. --label-sep '|' or --label-sep ';'.",
+    "E121": "min_examples must be a whole number of at least 1, not {value!r}. Pass e.g. --min-examples 3.",
+    "E122": "Unknown label_mode '{value}' in the settings. Use one of: auto, multi.",
 }
 
 

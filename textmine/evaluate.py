@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,8 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
-from .labels import label_matrix, load_labelled
+from ._config import setting
+from .labels import Warn, describe_unseen, load_labelled, matrix_of, parse_labels, unseen_labels
 
 PathLike = str | os.PathLike[str]
 
@@ -25,11 +27,13 @@ def _block(Y_true: np.ndarray, Y_pred: np.ndarray, themes: Sequence[str]) -> dic
     p, r, f, s = precision_recall_fscore_support(Y_true, Y_pred, average=None, zero_division=0)
     mp, mr, mf, _ = precision_recall_fscore_support(Y_true, Y_pred, average="micro", zero_division=0)
     present = s > 0
+    # no label to find and none predicted (e.g. the empty answers of a language): F1 is undefined
+    defined = bool(Y_true.any() or Y_pred.any())
     return {
         "n": int(len(Y_true)),
-        "micro_f1": _round(mf),
-        "micro_precision": _round(mp),
-        "micro_recall": _round(mr),
+        "micro_f1": _round(mf) if defined else None,
+        "micro_precision": _round(mp) if defined else None,
+        "micro_recall": _round(mr) if defined else None,
         "macro_f1": _round(f[present].mean()) if present.any() else None,
         "exact_match": _round((Y_true == Y_pred).all(axis=1).mean()),
         "per_theme": {
@@ -76,6 +80,10 @@ def metrics(
     return out
 
 
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
 def evaluate(
     model: Any,
     data: pd.DataFrame | PathLike,
@@ -83,36 +91,75 @@ def evaluate(
     text_col: str = "text",
     labels_col: str = "labels",
     label_sep: str = "|",
+    warn: Warn | None = None,
 ) -> dict[str, Any]:
     """Score ``model`` on labelled data it has not seen.
 
     Returns a dict with ``micro_f1``, ``macro_f1``, ``exact_match``, ``per_theme``
     ({id: {precision, recall, f1, support}}), ``per_language`` and ``coverage``
-    (share of answers coded automatically vs their exact-match accuracy).
+    (share of answers coded automatically vs their exact-match accuracy), and
+    ``label_mode``, ``empty_answers`` and ``unseen_labels``.
+
+    Predictions follow the model's label mode (:meth:`ThemeClassifier.decide`). Labels the
+    model never saw are warned about, listed in ``unseen_labels`` ({label: answers}) and in
+    ``per_theme``, and count as missed (false negatives); so do the labels of empty answers,
+    which get no theme.
     """
+    warn = warn or _warn
     df = load_labelled(data, text_col=text_col, labels_col=labels_col)
     themes = list(model.themes_)
-    Y_true = label_matrix(df[labels_col], themes, sep=label_sep)
-    from .predict import classify
+    parsed = parse_labels(df[labels_col], label_sep)
+    unseen = unseen_labels(parsed, themes)
+    if unseen:
+        warn(describe_unseen(unseen, themes))
+    scored = themes + list(unseen)
+    Y_true = matrix_of(parsed, scored)
 
-    tagged = classify(df[[text_col]], model, text_col=text_col)
-    Y_pred = tagged[themes].to_numpy()
-    nonempty = tagged["lang"].to_numpy() != ""
-    result = metrics(Y_true, Y_pred, themes=themes, langs=tagged["lang"].tolist())
-    result["coverage"] = coverage_curve(Y_true[nonempty], Y_pred[nonempty], tagged["confidence"].to_numpy()[nonempty])
+    texts = df[text_col].tolist()
+    n, size = len(texts), setting("predict", "chunk_size")
+    proba = np.zeros((n, len(themes)))
+    lang: list[str] = [""] * n
+    pre = model.preprocessor()
+    for start in range(0, n, size):
+        prep = pre.transform(texts[start : start + size])
+        proba[start : start + len(prep)] = model.predict_proba(prep)
+        lang[start : start + len(prep)] = prep.lang
+        pre.clear_cache()
+    empty = np.array([lg == "" for lg in lang], dtype=bool)
+    proba[empty] = 0.0
+    flags = np.asarray(model.decide(proba), dtype=np.int8)
+    flags[empty] = 0
+    confidence = np.where(flags == 1, proba, 1.0 - proba).prod(axis=1) if themes else np.ones(n)
+    Y_pred = np.zeros_like(Y_true)
+    Y_pred[:, : len(themes)] = flags
+
+    result = metrics(Y_true, Y_pred, themes=scored, langs=lang)
+    result["coverage"] = coverage_curve(Y_true[~empty], Y_pred[~empty], confidence[~empty])
+    result["label_mode"] = getattr(model, "label_mode_", "multi")
+    result["empty_answers"] = int(empty.sum())
+    result["unseen_labels"] = {lab: len(rows) for lab, rows in unseen.items()}
     return result
+
+
+def _f(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
 
 
 def format_metrics(m: dict[str, Any], themes: Sequence[str]) -> str:
     """The metrics of :func:`metrics` or :func:`evaluate` as a plain-text table."""
-    lines = [f"micro-F1 {m['micro_f1']:.3f}  macro-F1 {m['macro_f1']:.3f}  exact match {m['exact_match']:.3f}  (n={m['n']})",
+    lines = [f"micro-F1 {_f(m['micro_f1'])}  macro-F1 {_f(m['macro_f1'])}  exact match {_f(m['exact_match'])}  (n={m['n']})",
              f"{'theme':<24}{'precision':>10}{'recall':>8}{'F1':>7}{'support':>9}"]
-    for t in themes:
+    unseen = m.get("unseen_labels") or {}
+    for t in [*themes, *(u for u in unseen if u not in themes)]:
         r = m["per_theme"][t]
-        lines.append(f"{t[:23]:<24}{r['precision']:>10.3f}{r['recall']:>8.3f}{r['f1']:>7.3f}{r['support']:>9}")
+        mark = " (not in the model)" if t in unseen else ""
+        lines.append(f"{t[:23]:<24}{r['precision']:>10.3f}{r['recall']:>8.3f}{r['f1']:>7.3f}{r['support']:>9}{mark}")
     for lg, r in (m.get("per_language") or {}).items():
         if r["n"]:
-            lines.append(f"language {lg:<6} n={r['n']:<6} micro-F1 {r['micro_f1']:.3f}  macro-F1 {r['macro_f1']:.3f}  exact match {r['exact_match']:.3f}")
+            lines.append(f"language {lg:<6} n={r['n']:<6} micro-F1 {_f(r['micro_f1'])}  macro-F1 {_f(r['macro_f1'])}  "
+                         f"exact match {_f(r['exact_match'])}")
+    if m.get("empty_answers"):
+        lines.append(f"empty answers: {m['empty_answers']} (no theme predicted; their labels count as missed)")
     for c in m.get("coverage") or []:
         em = "-" if c["exact_match"] is None else f"{c['exact_match']:.3f}"
         lines.append(f"confidence >= {c['threshold']:.2f}: {c['coverage']:.1%} coded automatically, exact match {em}")

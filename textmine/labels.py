@@ -1,10 +1,22 @@
-"""Labelled data: reading one or more labelled files and checking their labels."""
+"""Labelled data: reading one or more labelled files and checking their labels.
+
+A label cell may hold several labels joined by a separator (``a|b``), a JSON or Python
+list (``["a", "b"]``; Parquet and JSONL lists too), a number (``2``, ``2.0`` and ``"2.0"``
+are the same label ``2``), or nothing (an answer with no theme). Labels are stripped, inner
+runs of spaces are made one, duplicates in a row count once, and case is kept: ``Positive``
+and ``positive`` are different labels (training warns when two labels differ only by case).
+"""
 
 from __future__ import annotations
 
+import ast
+import json
 import os
+import re
+import unicodedata
+import warnings
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -15,25 +27,105 @@ from .errors import TextmineError, plural
 from .files import read_table, require_columns
 
 PathLike = str | os.PathLike[str]
+Warn = Callable[[str], None]
+_INTEGRAL = re.compile(r"^[+-]?\d+\.0*$")
+_SPACES = re.compile(r"\s+")
+# separators people use for several labels in one cell (a hint when --label-sep is another)
+_COMMON_SEPS = ("|", ";", ",", "/")
+
+
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def _one_label(value: object) -> str:
+    """One label, normalised: a string, numbers written as integers when whole, spaces tidied."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        if value != value:
+            return ""
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = _SPACES.sub(" ", unicodedata.normalize("NFC", str(value))).strip()
+    return str(int(float(text))) if _INTEGRAL.match(text) else text
+
+
+def _listed(text: str, sep: str) -> list[object] | None:
+    """The items of a cell written as a list ('["a", "b"]', "['a', 'b']", '[a, b]'), else None."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return None
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            value = parse(text)
+        except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+            continue
+        if isinstance(value, (list, tuple)):
+            return list(value)
+    inner = text[1:-1]
+    return [part.strip().strip("'\"") for part in inner.split(sep if sep in inner else ",")]
 
 
 def split_labels(value: object, sep: str = "|") -> list[str]:
-    """'a|b' -> ['a', 'b']; missing or empty -> []."""
-    if value is None or (isinstance(value, float) and value != value):
+    """'a|b' -> ['a', 'b']; a list, '["a","b"]' -> ['a', 'b']; 2.0 -> ['2']; missing or empty -> [].
+
+    Labels are stripped and de-duplicated (first occurrence kept); case is kept.
+    """
+    if not sep:
+        raise TextmineError("E120")
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
         return []
-    return [part.strip() for part in str(value).split(sep) if part.strip()]
+    items: list[object]
+    if isinstance(value, (list, tuple, set, np.ndarray, pd.Series)):
+        items = list(value)
+    elif isinstance(value, (int, float, np.integer, np.floating, bool, np.bool_)):
+        items = [value]
+    else:
+        text = str(value).strip()
+        listed = _listed(text, sep)
+        items = listed if listed is not None else [part for part in text.split(sep)]
+    out: list[str] = []
+    for item in items:
+        if isinstance(item, str) and isinstance(value, (list, tuple, set, np.ndarray, pd.Series)) and sep in item:
+            parts = [_one_label(p) for p in item.split(sep)]  # a list of 'a|b' strings
+        else:
+            parts = [_one_label(item)]
+        out.extend(p for p in parts if p and p not in out)
+    return out
 
 
-def label_matrix(labels: pd.Series, themes: Sequence[str], *, sep: str = "|") -> np.ndarray:
+def parse_labels(labels: pd.Series | Sequence[object], sep: str = "|") -> list[list[str]]:
+    """:func:`split_labels` of every cell."""
+    values = labels.tolist() if isinstance(labels, pd.Series) else list(labels)
+    return [split_labels(v, sep) for v in values]
+
+
+def label_matrix(labels: pd.Series | Sequence[object], themes: Sequence[str], *, sep: str = "|") -> np.ndarray:
     """0/1 matrix (n_rows, n_themes); labels not in ``themes`` are ignored."""
+    return matrix_of(parse_labels(labels, sep), themes)
+
+
+def matrix_of(parsed: Sequence[Sequence[str]], themes: Sequence[str]) -> np.ndarray:
+    """0/1 matrix of already parsed labels (see :func:`parse_labels`)."""
     index = {t: j for j, t in enumerate(themes)}
-    Y = np.zeros((len(labels), len(themes)), dtype=np.int8)
-    for i, value in enumerate(labels.tolist()):
-        for lab in split_labels(value, sep):
+    Y = np.zeros((len(parsed), len(themes)), dtype=np.int8)
+    for i, labs in enumerate(parsed):
+        for lab in labs:
             j = index.get(lab)
             if j is not None:
                 Y[i, j] = 1
     return Y
+
+
+def label_mode(Y: np.ndarray) -> str:
+    """'single' when every row has exactly one label, 'at_most_one' when none has two, else 'multi'."""
+    per_row = np.asarray(Y).sum(axis=1)
+    if len(per_row) and (per_row == 1).all():
+        return "single"
+    if len(per_row) and (per_row <= 1).all():
+        return "at_most_one"
+    return "multi"
 
 
 def load_labelled(
@@ -59,6 +151,28 @@ def load_labelled(
     return df
 
 
+def _rows(rows: list[int]) -> str:
+    return f"row{plural(rows)} {', '.join(map(str, rows[:5]))}{' ...' if len(rows) > 5 else ''}"
+
+
+def _separator_hint(values: Sequence[object], parsed: list[list[str]], sep: str) -> str | None:
+    """A warning when most labels seem to be joined by another common separator than ``sep``."""
+    labels = [lab for labs in parsed for lab in labs]
+    if not labels:
+        return None
+    for other in _COMMON_SEPS:
+        if other == sep:
+            continue
+        joined = [lab for lab in labels if other in lab]
+        if len(joined) >= max(3, 0.2 * len(labels)):
+            pieces = {p.strip() for lab in joined for p in lab.split(other) if p.strip()}
+            whole = {lab for lab in labels if other not in lab}
+            if len(pieces - whole) < len(pieces) / 2:  # the pieces are labels seen on their own
+                return (f"{len(joined)} labels contain '{other}' (e.g. '{joined[0]}'); if it separates labels, "
+                        f"pass --label-sep '{other}' (labels are split at '{sep}' now).")
+    return None
+
+
 def check_labels(
     df: pd.DataFrame,
     *,
@@ -66,9 +180,19 @@ def check_labels(
     sep: str,
     codebook: Codebook | None,
     min_examples: int | None = None,
+    drop_rare: bool | str | None = None,
+    warn: Warn | None = None,
 ) -> list[str]:
-    """Theme ids for training; raises E041-E044 with every problem at once."""
-    parsed = [split_labels(v, sep) for v in df[labels_col].tolist()]
+    """Theme ids for training; raises E041-E044 with every problem at once.
+
+    With ``drop_rare`` (setting ``[train] drop_rare_labels``), labels with fewer than
+    ``min_examples`` examples are left out with a warning instead of stopping with E042;
+    "without_codebook" (the default) does so only when the labels are taken from the data,
+    while the themes of a codebook must each have enough examples.
+    """
+    warn = warn or _warn
+    values = df[labels_col].tolist()
+    parsed = [split_labels(v, sep) for v in values]
     counts = Counter(lab for labs in parsed for lab in labs)
     if not counts:
         raise TextmineError("E043", labels_col=labels_col, sep=sep)
@@ -80,20 +204,60 @@ def check_labels(
                 if lab not in known:
                     unknown.setdefault(lab, []).append(i + 2)
         if unknown:
-            details = "; ".join(
-                f"'{lab}' in row{plural(rows)} {', '.join(map(str, rows[:5]))}{' ...' if len(rows) > 5 else ''}"
-                for lab, rows in unknown.items()
-            )
+            details = "; ".join(f"'{lab}' in {_rows(rows)}" for lab, rows in unknown.items())
             raise TextmineError("E041", s=plural(unknown), details=details, known=", ".join(known))
-        themes = known
+        themes = list(known)
     else:
         themes = sorted(counts)
+        hint = _separator_hint(values, parsed, sep)
+        if hint:
+            warn(hint)
+        by_case: dict[str, list[str]] = {}
+        for t in themes:
+            by_case.setdefault(t.casefold(), []).append(t)
+        clashes = [group for group in by_case.values() if len(group) > 1]
+        if clashes:
+            details = "; ".join(" / ".join(f"'{t}' ({counts[t]})" for t in group) for group in clashes)
+            warn(f"Labels that differ only by case are kept apart: {details}. Write them alike if they are the same label.")
     minimum = min_examples if min_examples is not None else setting("model", "min_examples_per_theme")
+    drop_setting = drop_rare if drop_rare is not None else setting("train", "drop_rare_labels")
+    drop = codebook is None if drop_setting == "without_codebook" else bool(drop_setting)
     rare = {t: counts.get(t, 0) for t in themes if counts.get(t, 0) < minimum}
-    if rare:
-        details = ", ".join(f"{t} ({n})" for t, n in rare.items())
+    listed = sorted(rare.items(), key=lambda item: (item[1], item[0]))
+    details = ", ".join(f"{t} ({n})" for t, n in listed[:10]) + (f" and {len(listed) - 10} more" if len(listed) > 10 else "")
+    if rare and drop and len(rare) < len(themes):
+        warn(f"Left out {len(rare)} label{plural(rare)} with fewer than {minimum} examples: {details}. "
+             "Their answers are kept (without them); the model will never predict them.")
+        themes = [t for t in themes if t not in rare]
+    elif rare:
         raise TextmineError("E042", s=plural(rare), minimum=minimum, details=details)
     always = [t for t in themes if counts[t] == len(df)]
     if always:
         raise TextmineError("E044", s=plural(always), details=", ".join(always))
     return list(themes)
+
+
+def unseen_labels(parsed: Sequence[Sequence[str]], themes: Sequence[str]) -> dict[str, list[int]]:
+    """Labels in ``parsed`` that are not among ``themes``, with their 0-based rows."""
+    known = set(themes)
+    out: dict[str, list[int]] = {}
+    for i, labs in enumerate(parsed):
+        for lab in labs:
+            if lab not in known:
+                out.setdefault(lab, []).append(i)
+    return out
+
+
+def describe_unseen(unseen: dict[str, list[int]], themes: Sequence[str]) -> str:
+    """One line listing labels a model never saw (rows as in the file: header is row 1)."""
+    folded = {t.casefold(): t for t in themes}
+    parts = []
+    for lab, rows in list(unseen.items())[:20]:
+        alike = folded.get(lab.casefold())
+        parts.append(f"'{lab}' ({len(rows)}x, {_rows([r + 2 for r in rows])}"
+                     + (f"; the model has '{alike}'" if alike else "") + ")")
+    more = f" and {len(unseen) - 20} more" if len(unseen) > 20 else ""
+    return (f"{len(unseen)} label{plural(unseen)} in the data {'are' if len(unseen) != 1 else 'is'} not among the model's "
+            f"themes and count{'s' if len(unseen) == 1 else ''} as missed: {'; '.join(parts)}{more}.")
+
+

@@ -92,7 +92,10 @@ def classify(
         pre.clear_cache()
     empty = np.array([lg == "" for lg in lang], dtype=bool)
     proba[empty] = 0.0
-    flag = (proba >= thresholds).astype(np.int8)
+    # the model decides (per-theme thresholds, or one label per answer for single-label models)
+    decide = getattr(model, "decide", None)
+    flag = decide(proba) if decide is not None else (proba >= thresholds).astype(np.int8)
+    flag[empty] = 0
     certainty = np.where(flag == 1, proba, 1.0 - proba)
     confidence = np.where(empty, 1.0, certainty.prod(axis=1) if len(themes) else 1.0)
     near = (np.abs(proba - thresholds) < margin).any(axis=1) if len(themes) else np.zeros(n, bool)

@@ -7,10 +7,12 @@ folds and scored on the held-out one, so no threshold ever sees its test answers
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 import platform
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -30,7 +32,7 @@ from .classifier import ThemeClassifier
 from .codebook import Codebook, load_codebook
 from .errors import TextmineError
 from .evaluate import metrics
-from .labels import check_labels, label_matrix, load_labelled
+from .labels import Warn, check_labels, load_labelled, matrix_of, parse_labels
 from .model import save_model
 from .preprocess import Preprocessed
 
@@ -44,6 +46,51 @@ def _fold_predictions(
 ) -> tuple[np.ndarray, np.ndarray]:
     model = ThemeClassifier(themes=themes, config=config).fit(prep.take(train_idx), Y[train_idx])
     return test_idx, model.predict(prep.take(test_idx))
+
+
+def _final_fit(config: dict[str, Any], themes: list[str], prep: Preprocessed, Y: np.ndarray) -> ThemeClassifier:
+    return ThemeClassifier(themes=themes, config=config).fit(prep, Y)
+
+
+def fit_and_cross_validate(
+    prep: Preprocessed,
+    Y: np.ndarray,
+    *,
+    themes: list[str],
+    config: dict[str, Any],
+    cross_validation: bool = True,
+    n_jobs: int = 1,
+    progress: Progress | None = None,
+) -> tuple[ThemeClassifier, dict[str, Any] | None]:
+    """The model fitted on all answers, and its nested cross-validated metrics (or None).
+
+    The final fit is one more task beside the outer folds (it is independent of them), so
+    that with several workers it does not wait for the cross-validation to end.
+    """
+    splits: list[tuple[np.ndarray, np.ndarray]] = []
+    if cross_validation:
+        folds = KFold(n_splits=config["model"]["cv_folds"], shuffle=True, random_state=config["model"]["seed"])
+        splits = list(folds.split(np.arange(len(prep))))
+    label = f"cross-validating on {len(prep)} answers" if splits else f"fitting on {len(prep)} answers"
+    total = len(splits) + 1
+    if progress:
+        progress(label, 0, total)
+    tasks = [joblib.delayed(_final_fit)(config, themes, prep, Y)]  # the largest task first
+    tasks += [joblib.delayed(_fold_predictions)(config, themes, prep, Y, tr, te) for tr, te in splits]
+    results = joblib.Parallel(n_jobs=min(n_jobs, total), return_as="generator_unordered")(tasks)
+    pred = np.zeros_like(Y)
+    model: ThemeClassifier | None = None
+    for done, result in enumerate(results, start=1):
+        if isinstance(result, ThemeClassifier):
+            model = result
+        else:
+            test_idx, fold_pred = result
+            pred[test_idx] = fold_pred
+        if progress:
+            progress(label, done, total)
+    assert model is not None
+    cv = metrics(Y, pred, themes=themes, langs=prep.lang) | {"folds": len(splits)} if splits else None
+    return model, cv
 
 
 def cross_validate(
@@ -79,6 +126,31 @@ def _data_hash(texts: Sequence[str], labels: Sequence[object]) -> str:
     return digest.hexdigest()
 
 
+def _warn(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def scaling_rule(n_answers: int, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The settings that change on large data (``[train] large_data_*``), or None below ``large_data_rows``.
+
+    From ``large_data_rows`` answers on, the outer cross-validation uses ``large_data_cv_folds``
+    folds (they only measure the model), the thresholds come from ``large_data_inner_folds``
+    inner folds (1: a single split whose held-out third chooses them) and liblinear stops at
+    tolerance ``large_data_tol``: each fold still has thousands of answers to learn and to
+    choose thresholds from, and training takes a fraction of the time.
+    """
+    t = config.get("train", {})
+    large = int(t.get("large_data_rows") or 0)
+    if not large or n_answers < large:
+        return None
+    return {
+        "from_rows": large,
+        "cv_folds": int(t["large_data_cv_folds"]),
+        "inner_folds": int(t["large_data_inner_folds"]),
+        "tol": float(t["large_data_tol"]),
+    }
+
+
 def train(
     data: pd.DataFrame | PathLike | Sequence[PathLike],
     *,
@@ -92,6 +164,8 @@ def train(
     cross_validation: bool = True,
     n_jobs: int | None = None,
     progress: Progress | None = None,
+    min_examples: int | None = None,
+    warn: Warn | None = None,
 ) -> ThemeClassifier:
     """Fit a theme model on labelled answers and, with ``out``, save it there.
 
@@ -108,6 +182,11 @@ def train(
         Settings (dict or TOML path) overriding ``defaults.toml``.
     cross_validation:
         Measure the model by nested cross-validation (recorded in its card).
+    min_examples:
+        Leave out labels with fewer examples than this, with a warning (default: stop with
+        E042 below ``[model] min_examples_per_theme``, unless ``[train] drop_rare_labels``).
+    warn:
+        Called with each warning (default: :func:`warnings.warn`).
 
     Returns
     -------
@@ -115,7 +194,14 @@ def train(
         The fitted model; ``model.card_`` holds its card (metrics, thresholds, counts).
     """
     started = time.perf_counter()
-    cfg = config if isinstance(config, dict) else load_config(config)
+    warn = warn or _warn
+    cfg = copy.deepcopy(config) if isinstance(config, dict) else load_config(config)
+    cfg.setdefault("train", load_config()["train"])
+    if min_examples is not None:
+        if isinstance(min_examples, bool) or not isinstance(min_examples, int) or min_examples < 1:
+            raise TextmineError("E121", value=min_examples)
+        cfg["model"]["min_examples_per_theme"] = min_examples
+        cfg["train"]["drop_rare_labels"] = True
     book = load_codebook(codebook) if isinstance(codebook, (str, os.PathLike)) else codebook
     df = load_labelled(data, text_col=text_col, labels_col=labels_col, id_col=id_col)
     texts = df[text_col].fillna("").astype(str)
@@ -123,18 +209,23 @@ def train(
     df, texts = df[keep].reset_index(drop=True), texts[keep].reset_index(drop=True)
     if len(df) == 0:
         raise TextmineError("E040")
-    themes = check_labels(df, labels_col=labels_col, sep=label_sep, codebook=book, min_examples=cfg["model"]["min_examples_per_theme"])
-    Y = label_matrix(df[labels_col], themes, sep=label_sep)
-    jobs = n_jobs or min(cfg["model"]["cv_folds"], os.cpu_count() or 1)
+    themes = check_labels(df, labels_col=labels_col, sep=label_sep, codebook=book,
+                          min_examples=cfg["model"]["min_examples_per_theme"],
+                          drop_rare=cfg["train"].get("drop_rare_labels", "without_codebook"), warn=warn)
+    parsed = parse_labels(df[labels_col], label_sep)
+    Y = matrix_of(parsed, themes)
+    found = Counter(lab for labs in parsed for lab in labs)
+    left_out = {lab: n for lab, n in sorted(found.items()) if lab not in themes}
+    scaling = scaling_rule(len(df), cfg)
+    if scaling:
+        cfg["model"] = {**cfg["model"], **{k: scaling[k] for k in ("cv_folds", "inner_folds", "tol")}}
+    jobs = n_jobs or min(cfg["model"]["cv_folds"] + 1, os.cpu_count() or 1)
 
-    model = ThemeClassifier(themes=themes, config=cfg)
     if progress:
         progress(f"preprocessing {len(df)} answers")
-    prep = model.preprocessor().transform(texts.tolist())
-    cv = cross_validate(prep, Y, themes=themes, config=cfg, n_jobs=jobs, progress=progress) if cross_validation else None
-    if progress:
-        progress("fitting the final model")
-    model.fit(prep, Y)
+    prep = ThemeClassifier(themes=themes, config=cfg).preprocessor().transform(texts.tolist())
+    model, cv = fit_and_cross_validate(prep, Y, themes=themes, config=cfg, cross_validation=cross_validation,
+                                       n_jobs=jobs, progress=progress)
 
     langs = Counter(prep.lang)
     card: dict[str, Any] = {
@@ -153,16 +244,24 @@ def train(
         "themes": themes,
         "labels": book.labels("en") if book else {t: t for t in themes},
         "thresholds": {t: round(float(v), 4) for t, v in zip(themes, model.thresholds_)},
+        # "single": one label per training answer, so exactly one is predicted; "at_most_one":
+        # the best label when it passes its threshold; "multi": independent thresholds
+        "label_mode": model.label_mode_,
+        "single_label": model.single_label_,
+        # the large-data rule of [train] large_data_* when it applied (None: the usual folds)
+        "scaling": scaling,
         "training_data": {
             "sha256": _data_hash(texts.tolist(), df[labels_col].tolist()),
             "n_answers": len(df),
             "per_theme": {t: int(n) for t, n in zip(themes, Y.sum(axis=0))},
             "per_language": dict(sorted(langs.items())),
             "no_theme": int((Y.sum(axis=1) == 0).sum()),
+            # labels left out for having too few examples (--min-examples), with their counts
+            "left_out_labels": left_out,
         },
         "cv_metrics": cv,
         "n_features": model.n_features_,
-        "config": {k: cfg[k] for k in ("preprocess", "features", "model")},
+        "config": {k: cfg[k] for k in ("preprocess", "features", "model", "train")},
         "training_seconds": round(time.perf_counter() - started, 1),
     }
     model.card_ = card
