@@ -147,3 +147,19 @@ def test_csv_chunks_format_probabilities_as_pandas_does():
     })
     assert encode_chunk(df, ".csv", header=True) == df.to_csv(index=False).encode("utf-8")
     assert encode_chunk(df, ".csv", header=False) == df.to_csv(index=False, header=False).encode("utf-8")
+
+
+def test_scores_parsed_once_per_distinct_value_equal_value_by_value():
+    from textmine.files import parse_scores
+
+    raw = ["5", " 4 ", "4,0", "3.5", "5 - very good", "EOS", "en osaa sanoa", "0", "7", "abc", "", None, "2", "5", "7"]
+    fast = parse_scores(pd.Series(raw * 3, dtype=object))
+    slow = parse_scores(pd.Series(raw * 3 + [True], dtype=object))  # mixed types: value by value
+    n = len(raw) * 3
+    np.testing.assert_array_equal(fast.values.to_numpy(), slow.values.to_numpy()[:n])
+    np.testing.assert_array_equal(fast.dont_know.to_numpy(), slow.dont_know.to_numpy()[:n])
+    assert fast.problems == slow.problems[:-1] and slow.problems[-1] == (n + 2, "True")
+    assert fast.problems[:2] == [(10, "7"), (11, "abc")]
+    numeric = parse_scores(pd.Series([1.0, 5.0, np.nan, 0.0, 9.0]))
+    np.testing.assert_array_equal(numeric.values.to_numpy(), [1.0, 5.0, np.nan, np.nan, np.nan])
+    assert numeric.dont_know.tolist() == [False, False, False, True, False] and numeric.problems == [(6, "9.0")]

@@ -84,7 +84,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     scale = _Parser(add_help=False)
     sc = scale.add_argument_group("scale")
-    sc.add_argument("--chunk-size", type=int, metavar="N", help="rows per chunk when streaming (default 20000)")
+    sc.add_argument("--chunk-size", type=int, metavar="N", help="rows per chunk when streaming (default 10000)")
     sc.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes (default: all cores)")
     sc.add_argument("--engine", choices=["pandas", "dask"], default="pandas",
                     help="dask: INPUT may be a directory or glob of CSV/Parquet files (needs textmine[dask])")

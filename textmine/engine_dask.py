@@ -10,7 +10,7 @@ process per core, or the scheduler you name (``scheduler="tcp://host:port"``).
   each task receives a reference to the worker's copy, not a pickle of the model.
 * The pandas engine's decisions that depend on the data (the free-text column, the
   score and segment columns, empty trailing columns) are taken, as there, on the
-  first ``[predict] chunk_size`` rows (default 20,000), read as the pandas engine reads
+  first ``[predict] chunk_size`` rows (default 10,000), read as the pandas engine reads
   its first chunk, before the cluster starts (so a wrong column name fails at once).
 * The summary is built from the same mergeable :class:`textmine.summary.Aggregates`
   as the pandas engine: one per partition, made on the workers, merged in partition

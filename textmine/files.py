@@ -283,11 +283,29 @@ def parse_scores(
     """
     lo, hi = scale or (setting("summary", "scale_min"), setting("summary", "scale_max"))
     codes = dont_know_codes(dont_know)
-    n = len(series)
+    kind = pd.api.types.infer_dtype(series, skipna=True)
+    if kind in ("string", "floating", "integer", "empty"):
+        # one type throughout: parse each distinct value once (a score column has a handful)
+        positions, distinct = pd.factorize(series, use_na_sentinel=True)
+        number_u, dk_u, problem_u = _parse_values(list(distinct), codes, lo, hi)
+        take = np.where(positions >= 0, positions, len(distinct))  # missing -> the extra slot
+        values = np.append(number_u, np.nan)[take]
+        dk = np.append(dk_u, False)[take]
+        bad = np.flatnonzero(np.append(problem_u, False)[take])
+        problems = [(int(i) + 2, str(distinct[positions[i]]).strip()) for i in bad]
+    else:
+        values, dk, problem = _parse_values(series.tolist(), codes, lo, hi)
+        problems = [(int(i) + 2, str(raw).strip()) for i, raw in zip(np.flatnonzero(problem), series.to_numpy()[problem])]
+    return ParsedScores(pd.Series(values, index=series.index), pd.Series(dk, index=series.index), problems)
+
+
+def _parse_values(raws: list[Any], codes: frozenset[str], lo: float, hi: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per value: the score (NaN if none), whether it is a don't-know code, whether it is a problem."""
+    n = len(raws)
     values = np.full(n, np.nan)
     dk = np.zeros(n, dtype=bool)
-    problems: list[tuple[int, str]] = []
-    for i, raw in enumerate(series.tolist()):
+    problem = np.zeros(n, dtype=bool)
+    for i, raw in enumerate(raws):
         if raw is None or (isinstance(raw, float) and np.isnan(raw)):
             continue
         text = str(raw).strip()
@@ -308,8 +326,8 @@ def parse_scores(
         elif number is not None and lo <= number <= hi:
             values[i] = number
         else:
-            problems.append((i + 2, text))
-    return ParsedScores(pd.Series(values, index=series.index), pd.Series(dk, index=series.index), problems)
+            problem[i] = True
+    return values, dk, problem
 
 
 # -- writing ------------------------------------------------------------------------
