@@ -13,6 +13,7 @@ from sklearn.metrics import precision_recall_fscore_support
 
 from ._config import setting
 from .labels import Warn, describe_unseen, load_labelled, matrix_of, parse_labels, unseen_labels
+from .predict import probabilities
 
 PathLike = str | os.PathLike[str]
 
@@ -115,21 +116,11 @@ def evaluate(
     scored = themes + list(unseen)
     Y_true = matrix_of(parsed, scored)
 
-    texts = df[text_col].tolist()
-    n, size = len(texts), setting("predict", "chunk_size")
-    proba = np.zeros((n, len(themes)))
-    lang: list[str] = [""] * n
-    pre = model.preprocessor()
-    for start in range(0, n, size):
-        prep = pre.transform(texts[start : start + size])
-        proba[start : start + len(prep)] = model.predict_proba(prep)
-        lang[start : start + len(prep)] = prep.lang
-        pre.clear_cache()
+    proba, lang, _ = probabilities(model, df[text_col].tolist(), chunk_size=setting("predict", "chunk_size"))
     empty = np.array([lg == "" for lg in lang], dtype=bool)
-    proba[empty] = 0.0
     flags = np.asarray(model.decide(proba), dtype=np.int8)
     flags[empty] = 0
-    confidence = np.where(flags == 1, proba, 1.0 - proba).prod(axis=1) if themes else np.ones(n)
+    confidence = np.where(flags == 1, proba, 1.0 - proba).prod(axis=1) if themes else np.ones(len(df))
     Y_pred = np.zeros_like(Y_true)
     Y_pred[:, : len(themes)] = flags
 

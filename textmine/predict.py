@@ -30,6 +30,24 @@ def output_columns(themes: list[str]) -> list[str]:
     return ["lang", "themes", *flags, *probs, "confidence", "needs_review"]
 
 
+def probabilities(model: Any, texts: Sequence[object], *, chunk_size: int) -> tuple[np.ndarray, list[str], list[str]]:
+    """Theme probabilities, language and redacted text per answer, ``chunk_size`` answers at a
+    time (bounded memory); empty answers get probability 0 and language ""."""
+    n = len(texts)
+    proba = np.zeros((n, len(model.themes_)))
+    lang: list[str] = [""] * n
+    redacted: list[str] = [""] * n
+    pre = model.preprocessor()
+    for start in range(0, n, chunk_size):
+        prep = pre.transform(texts[start : start + chunk_size])
+        proba[start : start + len(prep)] = model.predict_proba(prep)
+        lang[start : start + len(prep)] = prep.lang
+        redacted[start : start + len(prep)] = prep.redacted
+        pre.clear_cache()
+    proba[np.array([lg == "" for lg in lang], dtype=bool)] = 0.0
+    return proba, lang, redacted
+
+
 def classify(
     df: pd.DataFrame,
     model: Any = None,
@@ -80,18 +98,8 @@ def classify(
 
     n = len(df)
     texts = df[text_col].tolist()
-    proba = np.zeros((n, len(themes)))
-    lang: list[str] = [""] * n
-    redacted: list[str] = [""] * n
-    pre = model.preprocessor()
-    for start in range(0, n, size):
-        prep = pre.transform(texts[start : start + size])
-        proba[start : start + len(prep)] = model.predict_proba(prep)
-        lang[start : start + len(prep)] = prep.lang
-        redacted[start : start + len(prep)] = prep.redacted
-        pre.clear_cache()
+    proba, lang, redacted = probabilities(model, texts, chunk_size=size)
     empty = np.array([lg == "" for lg in lang], dtype=bool)
-    proba[empty] = 0.0
     # the model decides (per-theme thresholds, or one label per answer for single-label models)
     decide = getattr(model, "decide", None)
     flag = decide(proba) if decide is not None else (proba >= thresholds).astype(np.int8)
