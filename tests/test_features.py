@@ -41,3 +41,12 @@ def test_char_ngram_counts_equal_sklearn(prep):
     assert abs(got - expected).max() == 0 and got.nnz == expected.nnz
     again = block_features(vec, docs)  # from the per-word cache
     assert abs(again - expected).max() == 0
+
+
+@pytest.mark.parametrize("docs", [["a b", "", "c"], ["a  b", "c\td"], [" a", "b "], ["", ""], ["x\u00a0y z"]])
+def test_words_of_equals_splitting_each_text(docs):
+    from textmine.features import _words_of
+
+    words, counts = _words_of(docs)
+    assert words == [w for d in docs for w in d.split()]
+    assert counts.tolist() == [len(d.split()) for d in docs]

@@ -5,6 +5,7 @@ Kept apart from the estimator so that a saved model refers to small, stable clas
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -28,6 +29,22 @@ def _vocabulary_cache(owner: Any, vocabulary: dict[str, int], build: Any) -> Any
         cached = (vocabulary, build(vocabulary))
         owner.__dict__["_vocabulary_cache"] = cached
     return cached[1]
+
+
+def _words_of(docs: list[str]) -> tuple[list[str], np.ndarray]:
+    """All whitespace-separated words of ``docs`` in order, and how many each doc has.
+
+    Texts normalised to single spaces (as the preprocessor's folded texts are) are split in
+    one call on their joined string; anything else is split text by text.
+    """
+    nonempty = [d for d in docs if d]
+    joined = " ".join(nonempty)
+    words = joined.split(" ") if joined else []
+    if "" not in words and len(words) == len(joined.split()):  # no doubled, outer or other whitespace
+        counts = [d.count(" ") + 1 if d else 0 for d in docs]
+        return words, np.asarray(counts, dtype=np.int64)
+    split = [d.split() for d in docs]
+    return list(itertools.chain.from_iterable(split)), np.fromiter(map(len, split), dtype=np.int64, count=len(docs))
 
 
 class WordNgrams:
@@ -87,15 +104,17 @@ class WordNgrams:
         """
         index = _vocabulary_cache(self, vocabulary, self._index)
         shape = (len(docs), len(vocabulary))
-        spaced = [i for i, doc in enumerate(docs) if any(" " in tok for tok in doc)]
+        flat = list(itertools.chain.from_iterable(docs))
+        # a token holding a space would make the joined string hold more spaces than gaps
+        spaced = " ".join(flat).count(" ") != max(len(flat) - 1, 0)
         if index is None or spaced:
             pairs = [(i, vocabulary[g]) for i, doc in enumerate(docs) for g in self(doc) if g in vocabulary]
             found = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
             return _count_matrix(found[:, 0], found[:, 1], shape)
         token_ids, tables = index
         get = token_ids.get
-        ids = np.fromiter((get(tok, -1) for doc in docs for tok in doc), dtype=np.int64)
-        lengths = np.fromiter((len(doc) for doc in docs), dtype=np.int64, count=len(docs))
+        ids = np.fromiter([get(tok, -1) for tok in flat], dtype=np.int64, count=len(flat))
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
         doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
         base = max(len(token_ids), 1)
         rows_parts, cols_parts = [], []
@@ -151,10 +170,9 @@ class CharWbNgrams:
         """
         cache: dict[str, np.ndarray] = _vocabulary_cache(self, vocabulary, lambda _: {})
         limit = setting("preprocess", "cache_limit")
-        split = [doc.split() for doc in docs]
+        words, lengths = _words_of(docs)
         local: dict[str, int] = {}
-        word_ids = np.fromiter((local.setdefault(w, len(local)) for words in split for w in words), dtype=np.int64)
-        lengths = np.fromiter((len(words) for words in split), dtype=np.int64, count=len(docs))
+        word_ids = np.fromiter([local.setdefault(w, len(local)) for w in words], dtype=np.int64, count=len(words))
         empty = np.zeros(0, dtype=np.int64)
         parts: list[np.ndarray] = []
         for word in local:
