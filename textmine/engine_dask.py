@@ -42,7 +42,7 @@ from ._config import setting
 from .errors import TextmineError
 from .files import detect_delimiter, detect_encoding, find_text_column, iter_table, require_columns
 from .model import load_model
-from .predict import Counts, classify, output_columns
+from .predict import Counts, as_classified, classify
 from .summary import Aggregates, Summary, dont_know_codes, resolve_columns
 
 PathLike = str | os.PathLike[str]
@@ -386,16 +386,6 @@ def _merge(parts: Sequence[Aggregates], columns: dict[str, Any]) -> Aggregates:
     return total
 
 
-def _as_tagged(first: pd.DataFrame, themes: list[str]) -> pd.DataFrame:
-    """The columns :func:`classify` gives ``first`` (values of the added ones left empty).
-
-    Enough for :func:`resolve_columns`, which never looks into classify's own columns.
-    """
-    added = output_columns(themes)
-    out = first.rename(columns={c: f"{c}_input" for c in added if c in first.columns})
-    return pd.concat([out, pd.DataFrame(index=out.index, columns=added)], axis=1)
-
-
 def report_dask(
     source: PathLike | Sequence[PathLike],
     *,
@@ -430,7 +420,7 @@ def report_dask(
     text_col = text_col or find_text_column(first)
     themes = list(model.themes_)
     codes = tuple(sorted(dont_know_codes()))
-    score_cols, seg_cols = resolve_columns(_as_tagged(first, themes), scores=scores, segments=segments,
+    score_cols, seg_cols = resolve_columns(as_classified(first, themes), scores=scores, segments=segments,
                                            text_col=text_col, themes=themes, dont_know=codes)
     columns = {"scores": score_cols, "segments": seg_cols, "themes": themes, "text_col": text_col, "dont_know": codes}
     with _session(scheduler, n_workers) as client:

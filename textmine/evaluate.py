@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,8 +11,8 @@ import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
 from ._config import setting
-from .labels import Warn, describe_unseen, load_labelled, matrix_of, parse_labels, unseen_labels
-from .predict import probabilities
+from .labels import Warn, describe_unseen, load_labelled, matrix_of, parse_labels, unseen_labels, warn_user
+from .predict import decisions, probabilities
 
 PathLike = str | os.PathLike[str]
 
@@ -81,10 +80,6 @@ def metrics(
     return out
 
 
-def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=3)
-
-
 def evaluate(
     model: Any,
     data: pd.DataFrame | PathLike,
@@ -106,7 +101,7 @@ def evaluate(
     ``per_theme``, and count as missed (false negatives); so do the labels of empty answers,
     which get no theme.
     """
-    warn = warn or _warn
+    warn = warn or warn_user
     df = load_labelled(data, text_col=text_col, labels_col=labels_col)
     themes = list(model.themes_)
     parsed = parse_labels(df[labels_col], label_sep)
@@ -117,10 +112,7 @@ def evaluate(
     Y_true = matrix_of(parsed, scored)
 
     proba, lang, _ = probabilities(model, df[text_col].tolist(), chunk_size=setting("predict", "chunk_size"))
-    empty = np.array([lg == "" for lg in lang], dtype=bool)
-    flags = np.asarray(model.decide(proba), dtype=np.int8)
-    flags[empty] = 0
-    confidence = np.where(flags == 1, proba, 1.0 - proba).prod(axis=1) if themes else np.ones(len(df))
+    empty, flags, confidence = decisions(model, proba, lang)
     Y_pred = np.zeros_like(Y_true)
     Y_pred[:, : len(themes)] = flags
 

@@ -177,8 +177,8 @@ class CharWbNgrams:
         parts: list[np.ndarray] = []
         for word in local:
             idx = cache.get(word)
-            if idx is None:
-                found = [vocabulary[g] for g in self._word(word) if g in vocabulary]
+            if idx is None:  # the n-grams themselves are not kept: the indices are what is reused
+                found = [vocabulary[g] for g in self._grams(word) if g in vocabulary]
                 idx = np.asarray(found, dtype=np.int64) if found else empty
                 if len(cache) < limit:
                     cache[word] = idx
@@ -190,27 +190,32 @@ class CharWbNgrams:
             shape=(len(local), len(vocabulary)),
         )
         # (documents x distinct words): a repeated word is two entries, which the product sums
-        words = sp.csr_matrix(
+        doc_words = sp.csr_matrix(
             (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
             shape=(len(docs), len(local)),
         )
-        X = sp.csr_matrix(words @ grams)
-        return X
+        return sp.csr_matrix(doc_words @ grams)
+
+    def _grams(self, word: str) -> list[str]:
+        """scikit-learn's ``char_wb`` n-grams of one word."""
+        w = f" {word} "
+        w_len = len(w)
+        grams = []
+        for n in range(self.min_n, self.max_n + 1):
+            offset = 0
+            grams.append(w[offset : offset + n])
+            while offset + n < w_len:
+                offset += 1
+                grams.append(w[offset : offset + n])
+            if offset == 0:
+                break
+        return grams
 
     def _word(self, word: str) -> list[str]:
+        """:meth:`_grams`, cached per word (for fitting, which goes through ``__call__``)."""
         grams = self._cache.get(word)
         if grams is None:
-            w = f" {word} "
-            w_len = len(w)
-            grams = []
-            for n in range(self.min_n, self.max_n + 1):
-                offset = 0
-                grams.append(w[offset : offset + n])
-                while offset + n < w_len:
-                    offset += 1
-                    grams.append(w[offset : offset + n])
-                if offset == 0:
-                    break
+            grams = self._grams(word)
             if len(self._cache) < setting("preprocess", "cache_limit"):
                 self._cache[word] = grams
         return grams

@@ -283,19 +283,18 @@ def parse_scores(
     """
     lo, hi = scale or (setting("summary", "scale_min"), setting("summary", "scale_max"))
     codes = dont_know_codes(dont_know)
-    kind = pd.api.types.infer_dtype(series, skipna=True)
-    if kind in ("string", "floating", "integer", "empty"):
+    if pd.api.types.infer_dtype(series, skipna=True) in ("string", "floating", "integer", "empty"):
         # one type throughout: parse each distinct value once (a score column has a handful)
-        positions, distinct = pd.factorize(series, use_na_sentinel=True)
-        number_u, dk_u, problem_u = _parse_values(list(distinct), codes, lo, hi)
-        take = np.where(positions >= 0, positions, len(distinct))  # missing -> the extra slot
-        values = np.append(number_u, np.nan)[take]
-        dk = np.append(dk_u, False)[take]
-        bad = np.flatnonzero(np.append(problem_u, False)[take])
-        problems = [(int(i) + 2, str(distinct[positions[i]]).strip()) for i in bad]
-    else:
-        values, dk, problem = _parse_values(series.tolist(), codes, lo, hi)
-        problems = [(int(i) + 2, str(raw).strip()) for i, raw in zip(np.flatnonzero(problem), series.to_numpy()[problem])]
+        positions, found = pd.factorize(series, use_na_sentinel=True)
+        distinct = list(found)
+    else:  # mixed types (factorize would take 1 and True for one value): every value on its own
+        positions, distinct = np.arange(len(series)), series.tolist()
+    number_u, dk_u, problem_u = _parse_values(distinct, codes, lo, hi)
+    take = np.where(positions >= 0, positions, len(distinct))  # missing -> the extra slot
+    values = np.append(number_u, np.nan)[take]
+    dk = np.append(dk_u, False)[take]
+    bad = np.flatnonzero(np.append(problem_u, False)[take])
+    problems = [(int(i) + 2, str(distinct[positions[i]]).strip()) for i in bad]
     return ParsedScores(pd.Series(values, index=series.index), pd.Series(dk, index=series.index), problems)
 
 

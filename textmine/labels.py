@@ -34,7 +34,8 @@ _SPACES = re.compile(r"\s+")
 _COMMON_SEPS = ("|", ";", ",", "/")
 
 
-def _warn(message: str) -> None:
+def warn_user(message: str) -> None:
+    """The default ``warn`` of training and evaluation: a :class:`UserWarning`."""
     warnings.warn(message, UserWarning, stacklevel=3)
 
 
@@ -182,29 +183,28 @@ def check_labels(
     min_examples: int | None = None,
     drop_rare: bool | str | None = None,
     warn: Warn | None = None,
+    parsed: list[list[str]] | None = None,
 ) -> list[str]:
     """Theme ids for training; raises E041-E044 with every problem at once.
+
+    ``parsed``: the labels column already split by :func:`parse_labels` (else it is parsed here).
 
     With ``drop_rare`` (setting ``[train] drop_rare_labels``), labels with fewer than
     ``min_examples`` examples are left out with a warning instead of stopping with E042;
     "without_codebook" (the default) does so only when the labels are taken from the data,
     while the themes of a codebook must each have enough examples.
     """
-    warn = warn or _warn
+    warn = warn or warn_user
     values = df[labels_col].tolist()
-    parsed = [split_labels(v, sep) for v in values]
+    parsed = parse_labels(values, sep) if parsed is None else parsed
     counts = Counter(lab for labs in parsed for lab in labs)
     if not counts:
         raise TextmineError("E043", labels_col=labels_col, sep=sep)
     if codebook is not None:
         known = codebook.ids
-        unknown: dict[str, list[int]] = {}
-        for i, labs in enumerate(parsed):
-            for lab in labs:
-                if lab not in known:
-                    unknown.setdefault(lab, []).append(i + 2)
+        unknown = unseen_labels(parsed, known)
         if unknown:
-            details = "; ".join(f"'{lab}' in {_rows(rows)}" for lab, rows in unknown.items())
+            details = "; ".join(f"'{lab}' in {_rows([r + 2 for r in rows])}" for lab, rows in unknown.items())
             raise TextmineError("E041", s=plural(unknown), details=details, known=", ".join(known))
         themes = list(known)
     else:

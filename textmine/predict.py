@@ -48,6 +48,31 @@ def probabilities(model: Any, texts: Sequence[object], *, chunk_size: int) -> tu
     return proba, lang, redacted
 
 
+def decisions(model: Any, proba: np.ndarray, lang: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For :func:`probabilities`' output: which answers are empty, the 0/1 themes the model
+    decides (none for an empty answer), and each answer's confidence (the probability that
+    its whole set of themes is right, taking themes as independent; 1 for an empty answer)."""
+    empty = np.array([lg == "" for lg in lang], dtype=bool)
+    flag = np.asarray(model.decide(proba), dtype=np.int8)
+    flag[empty] = 0
+    certainty = np.where(flag == 1, proba, 1.0 - proba)
+    confidence = np.where(empty, 1.0, certainty.prod(axis=1) if proba.shape[1] else 1.0)
+    return empty, flag, confidence
+
+
+def _input_names(df: pd.DataFrame, themes: list[str]) -> pd.DataFrame:
+    """``df`` with each column that :func:`classify` adds renamed to ``<name>_input``."""
+    added = output_columns(themes)
+    return df.rename(columns={c: f"{c}_input" for c in added if c in df.columns})
+
+
+def as_classified(df: pd.DataFrame, themes: list[str]) -> pd.DataFrame:
+    """The columns :func:`classify` gives ``df``, the added ones left empty: enough to find
+    score and segment columns on input that is not classified yet."""
+    out = _input_names(df, themes)
+    return pd.concat([out, pd.DataFrame(index=out.index, columns=output_columns(themes))], axis=1)
+
+
 def classify(
     df: pd.DataFrame,
     model: Any = None,
@@ -99,19 +124,12 @@ def classify(
     n = len(df)
     texts = df[text_col].tolist()
     proba, lang, redacted = probabilities(model, texts, chunk_size=size)
-    empty = np.array([lg == "" for lg in lang], dtype=bool)
     # the model decides (per-theme thresholds, or one label per answer for single-label models)
-    decide = getattr(model, "decide", None)
-    flag = decide(proba) if decide is not None else (proba >= thresholds).astype(np.int8)
-    flag[empty] = 0
-    certainty = np.where(flag == 1, proba, 1.0 - proba)
-    confidence = np.where(empty, 1.0, certainty.prod(axis=1) if len(themes) else 1.0)
+    empty, flag, confidence = decisions(model, proba, lang)
     near = (np.abs(proba - thresholds) < margin).any(axis=1) if len(themes) else np.zeros(n, bool)
     review = ~empty & (near | (flag.sum(axis=1) == 0))
 
-    out = df.copy()
-    added = output_columns(themes)
-    out = out.rename(columns={c: f"{c}_input" for c in added if c in out.columns})
+    out = _input_names(df, themes)
     if redact:
         out[text_col] = [r if not pd.isna(t) else t for r, t in zip(redacted, texts)]
     joined = ["|".join(t for t, f in zip(themes, row) if f) for row in flag]
@@ -205,9 +223,10 @@ class Counts:
     def tagged(self) -> int:
         return self.read - self.empty
 
-    def add(self, tagged: pd.DataFrame) -> None:
-        self.read += len(tagged)
-        self.empty += int((tagged["lang"] == "").sum())
+    @classmethod
+    def of(cls, tagged: pd.DataFrame) -> Counts:
+        """The counts of one classified chunk."""
+        return cls(read=len(tagged), empty=int((tagged["lang"] == "").sum()))
 
     def merge(self, other: Counts) -> None:
         self.read += other.read
@@ -281,9 +300,7 @@ def predict_file(
         suffix = writer.suffix
 
         def finish(tagged: pd.DataFrame, offset: int) -> tuple[Counts, bytes | pd.DataFrame]:
-            part = Counts()
-            part.add(tagged)
-            return part, encode_chunk(tagged, suffix, header=offset == 0)
+            return Counts.of(tagged), encode_chunk(tagged, suffix, header=offset == 0)
 
         for part, payload in classify_chunks(chunks, model, text_col=text_col, jobs=jobs or default_jobs(),
                                              finish=finish, redact=redact, auto_threshold=auto_threshold):

@@ -210,7 +210,6 @@ class Preprocessor:
 
     def _reset_cache(self) -> None:
         self._docs: dict[str, tuple[str, list[str], str, str]] = {}
-        self._lemmas: dict[tuple[str, str], str] = {}
         self._orth: dict[str, dict[int, str]] = {}
         self._chunks: dict[str, dict[str, tuple[str, ...]]] = {}
 
@@ -221,7 +220,6 @@ class Preprocessor:
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
         state.pop("_docs", None)
-        state.pop("_lemmas", None)
         state.pop("_orth", None)
         state.pop("_chunks", None)
         return state
@@ -257,21 +255,17 @@ class Preprocessor:
 
     # -- tokens -------------------------------------------------------------------
     def _lemma(self, lang: str, token: str) -> str:
-        key = (lang, token)
-        lemma = self._lemmas.get(key)
-        if lemma is None:
-            lower = token.lower()
-            if lower.startswith("pii_"):
-                lemma = lower
-            elif lang == "en":
-                lemma = str(_en_lookup().get(lower, lower))
-            elif lang in ("fi", "sv"):
-                lemma = simplemma.lemmatize(lower, lang=lang)
-            else:
-                lemma = lower
-            lemma = fold(lemma.lower())
-            self._lemmas[key] = lemma
-        return lemma
+        """The folded lemma of ``token`` (callers cache it: :meth:`_process_distinct` per token hash)."""
+        lower = token.lower()
+        if lower.startswith("pii_"):
+            lemma = lower
+        elif lang == "en":
+            lemma = str(_en_lookup().get(lower, lower))
+        elif lang in ("fi", "sv"):
+            lemma = simplemma.lemmatize(lower, lang=lang)
+        else:
+            lemma = lower
+        return fold(lemma.lower())
 
     def _process_distinct(self, texts: list[str]) -> None:
         redacted = redact_texts(texts)

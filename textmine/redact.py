@@ -108,28 +108,23 @@ _CASE_WORDS = ("dnro", "dno", "diaari", "diarie", "hakemusn", "asian", "ärende"
 _SEPARATOR = "\x00"  # matched by none of the patterns
 
 
-def _texts_at(ends: np.ndarray, positions: list[int]) -> list[int]:
-    return np.searchsorted(ends, positions, side="right").tolist()  # type: ignore[no-any-return]
-
-
 def _may_hold_personal_data(texts: list[str]) -> set[int]:
     """Positions of the texts that redact_text might change (a superset, found by scanning
     the texts joined into one string: one search per pattern instead of six per text)."""
     hits = {i for i, t in enumerate(texts) if "@" in t}
     digits = [i for i, t in enumerate(texts) if _DIGITS.search(t)]
-    subset = [texts[i] for i in digits]
-    joined = _SEPARATOR.join(subset)
+    joined = _SEPARATOR.join(texts[i] for i in digits)
     folded = joined.casefold()
-    if _SEPARATOR in "".join(subset) or len(folded) != len(joined):
+    if joined.count(_SEPARATOR) != max(len(digits) - 1, 0) or len(folded) != len(joined):
         return hits | set(digits)
-    ends = np.cumsum([len(t) + 1 for t in subset])
-    found = _texts_at(ends, [m.start() for m in _NEEDS_DIGITS.finditer(joined)])
+    starts = [m.start() for m in _NEEDS_DIGITS.finditer(joined)]
     for word in _CASE_WORDS:
         at = folded.find(word)
         while at != -1:
-            found.append(_texts_at(ends, [at])[0])
+            starts.append(at)
             at = folded.find(word, at + 1)
-    return hits | {digits[k] for k in found}
+    ends = np.cumsum([len(texts[i]) + 1 for i in digits])  # just past each text's separator
+    return hits | {digits[k] for k in np.searchsorted(ends, starts, side="right").tolist()}
 
 
 def redact_texts(texts: Iterable[object]) -> list[str]:

@@ -16,7 +16,7 @@ import pandas as pd
 from ._config import setting
 from .codebook import Codebook
 from .files import TableWriter, atomic_write, check_output, encode_chunk, write_table
-from .predict import Counts, classify_chunks, default_jobs, open_stream, output_columns
+from .predict import Counts, as_classified, classify_chunks, default_jobs, open_stream
 from .summary import ALL, Aggregates, Summary, check_problems, dont_know_codes, resolve_columns
 
 PathLike = str | os.PathLike[str]
@@ -325,8 +325,7 @@ def report_file(
     themes = list(model.themes_)
     codes = tuple(sorted(dont_know_codes()))
     # score and segment columns are found on the first chunk, as classify will name its columns
-    probe = first[0].rename(columns={c: f"{c}_input" for c in output_columns(themes) if c in first[0].columns})
-    score_cols, seg_cols = resolve_columns(probe, scores=scores, segments=segments, text_col=text_col,
+    score_cols, seg_cols = resolve_columns(as_classified(first[0], themes), scores=scores, segments=segments, text_col=text_col,
                                            themes=themes, dont_know=codes, wave=wave)
 
     def new_aggregates() -> Aggregates:
@@ -334,8 +333,7 @@ def report_file(
                           wave=wave, period=period)
 
     def finish(tagged: pd.DataFrame, offset: int) -> tuple[Counts, Aggregates, pd.DataFrame, bytes | None]:
-        part = Counts()
-        part.add(tagged)
+        part = Counts.of(tagged)
         payload = encode_chunk(tagged, ".csv", header=offset == 0) if paths else None
         return part, new_aggregates().update(tagged, row_offset=offset), quote_candidates(tagged, themes, n=n_quotes), payload
 

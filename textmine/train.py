@@ -12,7 +12,6 @@ import hashlib
 import os
 import platform
 import time
-import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -32,7 +31,7 @@ from .classifier import ThemeClassifier
 from .codebook import Codebook, load_codebook
 from .errors import TextmineError
 from .evaluate import metrics
-from .labels import Warn, check_labels, load_labelled, matrix_of, parse_labels
+from .labels import Warn, check_labels, load_labelled, matrix_of, parse_labels, warn_user
 from .model import save_model
 from .preprocess import Preprocessed
 
@@ -93,41 +92,11 @@ def fit_and_cross_validate(
     return model, cv
 
 
-def cross_validate(
-    prep: Preprocessed,
-    Y: np.ndarray,
-    *,
-    themes: list[str],
-    config: dict[str, Any],
-    n_jobs: int = 1,
-    progress: Progress | None = None,
-) -> dict[str, Any]:
-    """Nested cross-validated metrics (see the module docstring)."""
-    folds = KFold(n_splits=config["model"]["cv_folds"], shuffle=True, random_state=config["model"]["seed"])
-    splits = list(folds.split(np.arange(len(prep))))
-    label = f"cross-validating on {len(prep)} answers"
-    if progress:
-        progress(label, 0, len(splits))
-    results = joblib.Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-        joblib.delayed(_fold_predictions)(config, themes, prep, Y, tr, te) for tr, te in splits
-    )
-    pred = np.zeros_like(Y)
-    for done, (test_idx, fold_pred) in enumerate(results, start=1):
-        pred[test_idx] = fold_pred
-        if progress:
-            progress(label, done, len(splits))
-    return metrics(Y, pred, themes=themes, langs=prep.lang) | {"folds": len(splits)}
-
-
 def _data_hash(texts: Sequence[str], labels: Sequence[object]) -> str:
     digest = hashlib.sha256()
     for text, lab in zip(texts, labels):
         digest.update(str(text).encode("utf-8") + b"\x1f" + str(lab).encode("utf-8") + b"\x1e")
     return digest.hexdigest()
-
-
-def _warn(message: str) -> None:
-    warnings.warn(message, UserWarning, stacklevel=3)
 
 
 def scaling_rule(n_answers: int, config: dict[str, Any]) -> dict[str, Any] | None:
@@ -186,7 +155,7 @@ def train(
         Leave out labels with fewer examples than this, with a warning (default: stop with
         E042 below ``[model] min_examples_per_theme``, unless ``[train] drop_rare_labels``).
     warn:
-        Called with each warning (default: :func:`warnings.warn`).
+        Called with each warning (default: :func:`textmine.labels.warn_user`).
 
     Returns
     -------
@@ -194,7 +163,7 @@ def train(
         The fitted model; ``model.card_`` holds its card (metrics, thresholds, counts).
     """
     started = time.perf_counter()
-    warn = warn or _warn
+    warn = warn or warn_user
     cfg = copy.deepcopy(config) if isinstance(config, dict) else load_config(config)
     cfg.setdefault("train", load_config()["train"])
     if min_examples is not None:
@@ -209,10 +178,10 @@ def train(
     df, texts = df[keep].reset_index(drop=True), texts[keep].reset_index(drop=True)
     if len(df) == 0:
         raise TextmineError("E040")
+    parsed = parse_labels(df[labels_col], label_sep)
     themes = check_labels(df, labels_col=labels_col, sep=label_sep, codebook=book,
                           min_examples=cfg["model"]["min_examples_per_theme"],
-                          drop_rare=cfg["train"].get("drop_rare_labels", "without_codebook"), warn=warn)
-    parsed = parse_labels(df[labels_col], label_sep)
+                          drop_rare=cfg["train"].get("drop_rare_labels", "without_codebook"), warn=warn, parsed=parsed)
     Y = matrix_of(parsed, themes)
     found = Counter(lab for labs in parsed for lab in labs)
     left_out = {lab: n for lab, n in sorted(found.items()) if lab not in themes}
