@@ -1,3 +1,5 @@
+import pytest
+
 from textmine.preprocess import Preprocessor, fold
 
 
@@ -90,3 +92,50 @@ def test_tokens_per_chunk_equal_spacy_on_whole_texts(corpus):
         doc = nlp.tokenizer(_placeholder_tokens(redacted))
         expected = [pre._lemma(lang, t.text) for t in doc if not (t.is_punct or t.is_space)]
         assert tokens == [e for e in expected if e], text
+
+
+# -- lemma dictionaries cached as tries ------------------------------------------------
+def _use_cache_dir(monkeypatch, tmp_path, value: str) -> None:
+    config = tmp_path / f"config_{len(list(tmp_path.glob('config_*')))}.toml"  # configs are cached by path
+    config.write_text(f'[preprocess]\nlemma_cache_dir = "{value}"\n', encoding="utf-8")
+    monkeypatch.setenv("TEXTMINE_CONFIG", str(config))
+
+
+def test_lemma_cache_dir_setting(monkeypatch, tmp_path):
+    import simplemma
+
+    from textmine.preprocess import lemma_cache_dir
+
+    _use_cache_dir(monkeypatch, tmp_path, str(tmp_path / "lemmas"))
+    assert lemma_cache_dir() == tmp_path / "lemmas" / f"simplemma-{simplemma.__version__}"
+    assert lemma_cache_dir().is_dir()
+    _use_cache_dir(monkeypatch, tmp_path, "off")
+    assert lemma_cache_dir() is None
+    (tmp_path / "a_file").write_text("not a directory")
+    _use_cache_dir(monkeypatch, tmp_path, str(tmp_path / "a_file"))
+    assert lemma_cache_dir() is None  # cannot be created: lemmas come from the in-memory dictionaries
+
+
+@pytest.mark.slow
+def test_trie_cache_is_written_atomically_and_gives_simplemmas_lemmas(tmp_path, corpus):
+    import simplemma
+
+    from textmine.preprocess import _TrieCache
+
+    built = _TrieCache(disk_cache_dir=str(tmp_path)).get_dictionary("sv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sv.dic"]  # no temporary file left
+    loaded = _TrieCache(disk_cache_dir=str(tmp_path)).get_dictionary("sv")
+    plain = simplemma.strategies.dictionaries.DefaultDictionaryFactory().get_dictionary("sv")
+    assert len(built) == len(loaded) == len(plain)
+    words = {w.lower() for text in corpus.loc[corpus["lang"] == "sv", "text"] for w in text.split()}
+    words |= {"handläggningen", "HANDLÄGGNINGEN", "bilagorna", "tjänsteställena", "xqzv", "ö", "100"}
+    for w in sorted(words):
+        assert built.get(w) == loaded.get(w) == plain.get(w), w
+    lemmatizer = simplemma.Lemmatizer(
+        lemmatization_strategy=simplemma.strategies.DefaultStrategy(
+            dictionary_factory=_TrieCache(disk_cache_dir=str(tmp_path))
+        )
+    )
+    assert [lemmatizer.lemmatize(w, "sv") for w in sorted(words)] == [
+        simplemma.lemmatize(w, lang="sv") for w in sorted(words)
+    ]

@@ -9,17 +9,24 @@ per distinct answer and once per distinct token.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import simplemma
 import spacy
+from platformdirs import user_cache_dir
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from scipy import sparse
+from simplemma.strategies import DefaultStrategy
+from simplemma.strategies.dictionaries.dictionary_factory import DEFAULT_DICTIONARY_FACTORY, DictionaryFactory
+from simplemma.strategies.dictionaries.trie_dictionary_factory import TrieDictionaryFactory
 from spacy.attrs import ORTH
 
 from ._config import setting
@@ -120,6 +127,49 @@ def _langid_scores(texts: Sequence[str]) -> np.ndarray:
         scores[:, i] += scores[:, j]
         scores[:, j] = 0.0
     return scores
+
+
+class _TrieCache(TrieDictionaryFactory):
+    """simplemma's trie-backed dictionaries, cached on disk and written atomically.
+
+    simplemma ships its lemma dictionaries front-coded and lzma-compressed; decoding the
+    Finnish one into a dict takes seconds in every process. A marisa trie built once per
+    machine loads in milliseconds, holds the same keys and values, and lives outside
+    Python's heap (shared by forked workers at no cost).
+    """
+
+    def _write_trie_to_disk(self, lang: str, trie: Any) -> None:
+        self._cache_dir.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self._cache_dir, prefix=f".{lang}.", suffix=".tmp")
+        os.close(fd)
+        try:
+            trie.save(tmp)
+            os.replace(tmp, self._cache_dir / f"{lang}.dic")  # readers never see half a file
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def lemma_cache_dir() -> Path | None:
+    """Where the lemma dictionaries' tries are cached ([preprocess] lemma_cache_dir), or None
+    when caching is off or the directory cannot be written."""
+    configured = str(setting("preprocess", "lemma_cache_dir"))
+    if configured == "off":
+        return None
+    base = Path(user_cache_dir("textmine")) if configured == "auto" else Path(configured).expanduser()
+    path = base / f"simplemma-{simplemma.__version__}"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+@lru_cache(maxsize=1)
+def _lemmatizer() -> simplemma.Lemmatizer:
+    """simplemma's default lemmatizer, over cached tries when a cache directory is usable."""
+    cache = lemma_cache_dir()
+    factory: DictionaryFactory = _TrieCache(disk_cache_dir=str(cache)) if cache else DEFAULT_DICTIONARY_FACTORY
+    return simplemma.Lemmatizer(lemmatization_strategy=DefaultStrategy(dictionary_factory=factory))
 
 
 @lru_cache(maxsize=8)
@@ -262,7 +312,7 @@ class Preprocessor:
         elif lang == "en":
             lemma = str(_en_lookup().get(lower, lower))
         elif lang in ("fi", "sv"):
-            lemma = simplemma.lemmatize(lower, lang=lang)
+            lemma = _lemmatizer().lemmatize(lower, lang)
         else:
             lemma = lower
         return fold(lemma.lower())
