@@ -96,3 +96,12 @@ def test_clashing_input_columns_are_kept(default_model):
 def test_unknown_text_column(default_model, frame: pd.DataFrame):
     with pytest.raises(TextmineError, match=r"Text column 'vastaus' is not in the data\. Columns in the data: \['rid', 'score', 'answer'\]"):
         classify(frame, default_model, text_col="vastaus")
+
+
+def test_joined_themes_joins_each_row_in_theme_order():
+    from textmine.predict import joined_themes
+
+    flag = np.array([[1, 0, 1], [0, 0, 0], [1, 0, 1], [0, 1, 0]], dtype=np.int8)
+    assert joined_themes(flag, ["a", "b", "c"]) == ["a|c", "", "a|c", "b"]
+    assert joined_themes(np.zeros((0, 3), dtype=np.int8), ["a", "b", "c"]) == []
+    assert joined_themes(np.zeros((2, 0), dtype=np.int8), []) == ["", ""]

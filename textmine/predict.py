@@ -132,21 +132,25 @@ def classify(
     out = _input_names(df, themes)
     if redact:
         out[text_col] = [r if not pd.isna(t) else t for r, t in zip(redacted, texts)]
-    joined = ["|".join(t for t, f in zip(themes, row) if f) for row in flag]
-    new = pd.DataFrame(index=df.index)
-    new["lang"] = lang
-    new["themes"] = joined
-    for j, col in enumerate(flags):
-        new[col] = flag[:, j]
-    for j, col in enumerate(probs):
-        new[col] = np.round(proba[:, j], 4)
-    new["confidence"] = np.round(confidence, 4)
-    new["needs_review"] = review
+    rounded = np.round(proba, 4)
+    columns: dict[str, Any] = {"lang": lang, "themes": joined_themes(flag, themes)}
+    columns |= {col: flag[:, j] for j, col in enumerate(flags)}
+    columns |= {col: rounded[:, j] for j, col in enumerate(probs)}
+    columns |= {"confidence": np.round(confidence, 4), "needs_review": review}
     if auto_threshold is not None:
         auto = ~empty & (confidence >= auto_threshold)
-        new["auto_coded"] = auto
-        new["needs_review"] = ~empty & ~auto
-    return pd.concat([out, new], axis=1)
+        columns |= {"needs_review": ~empty & ~auto, "auto_coded": auto}
+    return pd.concat([out, pd.DataFrame(columns, index=df.index)], axis=1)
+
+
+def joined_themes(flag: np.ndarray, themes: Sequence[str]) -> list[str]:
+    """Per row of a 0/1 matrix, the ids of its themes joined with ``|`` ("" for none); each
+    distinct row is joined once."""
+    if not len(flag):
+        return []
+    patterns, inverse = np.unique(np.asarray(flag, dtype=bool), axis=0, return_inverse=True)
+    names = np.array(["|".join(t for t, f in zip(themes, row) if f) for row in patterns], dtype=object)
+    return names[np.asarray(inverse).reshape(-1)].tolist()
 
 
 # -- streaming, several processes ---------------------------------------------------
