@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from textmine.features import CharWbNgrams, WordNgrams, block_features
+from textmine.features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, block_features
 from textmine.preprocess import Preprocessor
 
 DOCS = ["Hakemuksen käsittely kestää liian kauan", "Handläggningen tog åtta månader", "The application took months",
@@ -50,3 +50,39 @@ def test_words_of_equals_splitting_each_text(docs):
     words, counts = _words_of(docs)
     assert words == [w for d in docs for w in d.split()]
     assert counts.tolist() == [len(d.split()) for d in docs]
+
+
+def _same_fit(make, docs) -> None:
+    """FastTfidfVectorizer fits exactly what TfidfVectorizer fits: vocabulary (with its
+    order), idf, matrix (with its index order)."""
+    slow, fast = make(TfidfVectorizer), make(FastTfidfVectorizer)
+    expected, got = slow.fit_transform(docs), fast.fit_transform(docs)
+    assert list(fast.vocabulary_.items()) == list(slow.vocabulary_.items())
+    assert np.array_equal(fast.idf_, slow.idf_)
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    assert np.array_equal(got.indptr, expected.indptr) and np.array_equal(got.indices, expected.indices)
+    assert np.array_equal(got.data, expected.data)
+
+
+@pytest.mark.parametrize("n_max, min_df", [(1, 1), (2, 2), (3, 2)])
+def test_fast_fit_of_word_ngrams_equals_sklearn(prep, corpus, n_max: int, min_df: int):
+    many = Preprocessor().transform(corpus["text"].iloc[::7].tolist()).tokens
+    for docs in (prep.tokens, many):
+        _same_fit(lambda cls: cls(analyzer=WordNgrams(n_max), min_df=min_df, sublinear_tf=True, dtype=np.float32), docs)
+
+
+@pytest.mark.parametrize("min_df, max_features", [(1, None), (2, 200_000), (1, 300)])
+def test_fast_fit_of_char_ngrams_equals_sklearn(prep, corpus, min_df: int, max_features):
+    many = Preprocessor().transform(corpus["text"].iloc[::7].tolist()).folded
+    for docs in (prep.folded, many, ["aaaa aaaa", "a", " ", "ab ba  ab"]):
+        _same_fit(lambda cls: cls(analyzer=CharWbNgrams(2, 5), min_df=min_df, max_features=max_features,
+                                  sublinear_tf=True, dtype=np.float32), docs)
+
+
+def test_fast_fit_falls_back_and_fails_like_sklearn():
+    # a token holding a space cannot be told apart from a longer n-gram: scikit-learn's own path
+    _same_fit(lambda cls: cls(analyzer=WordNgrams(2), dtype=np.float32), [["a b", "c"], ["a", "b", "c"]])
+    with pytest.raises(ValueError, match="empty vocabulary; perhaps the documents only contain stop words"):
+        FastTfidfVectorizer(analyzer=WordNgrams(2)).fit([[], []])
+    with pytest.raises(ValueError, match="empty vocabulary"):
+        TfidfVectorizer(analyzer=WordNgrams(2)).fit([[], []])

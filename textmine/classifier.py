@@ -22,13 +22,12 @@ import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.base import BaseEstimator
 from sklearn.dummy import DummyClassifier
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import KFold
 
 from ._config import load_config
 from .errors import TextmineError
-from .features import CharWbNgrams, WordNgrams, block_features
+from .features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, block_features
 from .labels import label_mode
 from .preprocess import Preprocessed, Preprocessor
 
@@ -113,10 +112,10 @@ class ThemeClassifier(BaseEstimator):  # type: ignore[misc]
 
     def _fit_vectorizers(self, prep: Preprocessed) -> tuple[Any, Any, sp.csr_matrix]:
         s = self._settings()
-        word = TfidfVectorizer(
+        word = FastTfidfVectorizer(
             analyzer=WordNgrams(s["word_ngram_max"]), min_df=s["word_min_df"], sublinear_tf=s["sublinear_tf"], dtype=np.float32
         ) if s["word_features"] else None
-        char = TfidfVectorizer(
+        char = FastTfidfVectorizer(
             analyzer=CharWbNgrams(s["char_ngram_min"], s["char_ngram_max"]), min_df=s["char_min_df"],
             max_features=s["char_max_features"], sublinear_tf=s["sublinear_tf"], dtype=np.float32,
         ) if s["char_features"] else None

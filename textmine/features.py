@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ._config import setting
@@ -141,6 +142,53 @@ class WordNgrams:
         cols = np.concatenate(cols_parts) if cols_parts else empty
         return _count_matrix(rows, cols, shape)
 
+    def count_vocab(self, docs: list[list[str]]) -> tuple[dict[str, int], sp.csr_matrix] | None:
+        """Every n-gram of ``docs`` and their counts, as CountVectorizer's fitting finds them
+        (same terms, counts and order of first appearance: per document its 1-grams, then
+        its 2-grams, ...), or None when this fast path cannot be exact (a token holding a
+        space, or n-gram keys beyond 64 bits)."""
+        flat = list(itertools.chain.from_iterable(docs))
+        if " ".join(flat).count(" ") != max(len(flat) - 1, 0):
+            return None
+        token_ids: dict[str, int] = {}
+        ids = np.fromiter([token_ids.setdefault(t, len(token_ids)) for t in flat], dtype=np.int64, count=len(flat))
+        base = max(len(token_ids), 1)
+        if base**self.n_max >= 2**62:
+            return None
+        tokens = np.array(list(token_ids), dtype=object)
+        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+        terms: list[Any] = []
+        firsts: list[np.ndarray] = []
+        sizes: list[int] = []
+        rows_parts: list[np.ndarray] = []
+        cols_parts: list[np.ndarray] = []
+        keys, valid = ids.copy(), np.ones(len(ids), dtype=bool)
+        for n in range(1, self.n_max + 1):
+            if n > 1:
+                m = len(ids) - n + 1
+                if m <= 0:
+                    break
+                keys = keys[:m] * base + ids[n - 1 :]
+                valid = valid[:m] & (doc_of[:m] == doc_of[n - 1 :])
+            where = np.flatnonzero(valid)
+            distinct, first, inverse = np.unique(keys[where], return_index=True, return_inverse=True)
+            parts = [tokens[(distinct // base ** (n - 1 - k)) % base] for k in range(n)]
+            terms.extend(parts[0] if n == 1 else [" ".join(g) for g in zip(*parts)])
+            rows_parts.append(doc_of[where])
+            cols_parts.append(np.asarray(inverse).reshape(-1) + sum(sizes))
+            firsts.append(where[first])
+            sizes.append(len(distinct))
+        empty = np.zeros(0, dtype=np.int64)
+        first_at = np.concatenate(firsts) if firsts else empty
+        n_of = np.repeat(np.arange(1, len(sizes) + 1), sizes)
+        order = np.lexsort((first_at, n_of, doc_of[first_at]))  # first appearance
+        column = np.empty(len(order), dtype=np.int64)
+        column[order] = np.arange(len(order))
+        vocabulary = {terms[k]: j for j, k in enumerate(order.tolist())}
+        rows = np.concatenate(rows_parts) if rows_parts else empty
+        cols = column[np.concatenate(cols_parts)] if cols_parts else empty
+        return vocabulary, _count_matrix(rows, cols, (len(docs), len(vocabulary)))
 
 class CharWbNgrams:
     """scikit-learn's ``char_wb`` n-grams, computed once per distinct word.
@@ -196,6 +244,32 @@ class CharWbNgrams:
         )
         return sp.csr_matrix(doc_words @ grams)
 
+    def count_vocab(self, docs: list[str]) -> tuple[dict[str, int], sp.csr_matrix]:
+        """Every n-gram of ``docs`` and their counts, as CountVectorizer's fitting finds them
+        (same terms, same counts, same order of first appearance): each distinct word's
+        n-grams are listed once, then (documents x distinct words) @ (words x n-grams)."""
+        words, lengths = _words_of(docs)
+        local: dict[str, int] = {}
+        word_ids = np.fromiter([local.setdefault(w, len(local)) for w in words], dtype=np.int64, count=len(words))
+        vocabulary: dict[str, int] = {}
+        add = vocabulary.setdefault
+        indices: list[int] = []
+        indptr = [0]
+        for word in local:
+            indices.extend([add(g, len(vocabulary)) for g in self._grams(word)])
+            indptr.append(len(indices))
+        grams = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+            shape=(len(local), len(vocabulary)),
+        )
+        doc_words = sp.csr_matrix(
+            (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
+            shape=(len(docs), len(local)),
+        )
+        X = sp.csr_matrix(doc_words @ grams)
+        X.sum_duplicates()
+        return vocabulary, X
+
     def _grams(self, word: str) -> list[str]:
         """scikit-learn's ``char_wb`` n-grams of one word."""
         w = f" {word} "
@@ -225,6 +299,32 @@ class CharWbNgrams:
         for word in text.split():
             out.extend(self._word(word))
         return out
+
+
+class FastTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]
+    """scikit-learn's TfidfVectorizer, fitted faster: when its analyzer has a ``count_vocab``
+    method (:class:`WordNgrams`, :class:`CharWbNgrams`), fitting counts the n-grams with it
+    instead of one Python step per n-gram. Vocabulary, idf and matrix are the same as
+    TfidfVectorizer's (tested); pruning, sorting and weighting are scikit-learn's own."""
+
+    def _count_vocab(self, raw_documents: Any, fixed_vocab: bool) -> tuple[dict[str, int], sp.csr_matrix]:
+        count_vocab = getattr(self.analyzer, "count_vocab", None)
+        if fixed_vocab or count_vocab is None:
+            return super()._count_vocab(raw_documents, fixed_vocab)
+        docs = list(raw_documents)
+        found = count_vocab(docs)
+        if found is None:
+            return super()._count_vocab(docs, fixed_vocab)
+        vocabulary, counts = found
+        if not vocabulary:
+            raise ValueError("empty vocabulary; perhaps the documents only contain stop words")
+        index = np.int32 if counts.nnz <= np.iinfo(np.int32).max else np.int64  # as scikit-learn chooses
+        X = sp.csr_matrix(
+            (counts.data.astype(self.dtype), counts.indices.astype(index), counts.indptr.astype(index)),
+            shape=counts.shape,
+        )
+        X.sort_indices()
+        return vocabulary, X
 
 
 def block_features(vectorizer: Any, docs: list[Any]) -> sp.csr_matrix:
