@@ -139,3 +139,14 @@ def test_trie_cache_is_written_atomically_and_gives_simplemmas_lemmas(tmp_path, 
     assert [lemmatizer.lemmatize(w, "sv") for w in sorted(words)] == [
         simplemma.lemmatize(w, lang="sv") for w in sorted(words)
     ]
+
+
+def test_folded_text_is_built_word_by_word_exactly():
+    from textmine.redact import redact_text
+
+    texts = ["ΟΔΟΣ ΟΔΟΣ", "aΣ b", "x ¨ y", "¨", " ", "a\u2003b\u00a0c", "İstanbul", "Käsittely  KESTÄÄ\tliian\nkauan",
+             "soita 040 123 4567 <EMAIL>", "ﬁnal ① ǅ", ""]
+    pre = Preprocessor()
+    for _ in range(2):  # the second time every word comes from the cache
+        assert pre.transform(texts).folded == [" ".join(fold(redact_text(t)).split()) for t in texts]
+        pre.clear_cache()

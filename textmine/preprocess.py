@@ -262,6 +262,7 @@ class Preprocessor:
         self._docs: dict[str, tuple[str, list[str], str, str]] = {}
         self._orth: dict[str, dict[int, str]] = {}
         self._chunks: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._folds: dict[str, str] = {}
 
     def clear_cache(self) -> None:
         """Forget preprocessed answers (keeps the per-token lemma cache, which stays small)."""
@@ -272,6 +273,7 @@ class Preprocessor:
         state.pop("_docs", None)
         state.pop("_orth", None)
         state.pop("_chunks", None)
+        state.pop("_folds", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
@@ -332,7 +334,8 @@ class Preprocessor:
             # spaCy's tokenizer splits at whitespace first and then treats every chunk on its
             # own (its special cases that hold whitespace are whitespace only), so the tokens
             # of an answer are those of its chunks, and each distinct chunk is tokenised once.
-            split = [_placeholder_tokens(redacted[i]).split() for i in idx]
+            words = [redacted[i].split() for i in idx]
+            split = [w if "<" not in redacted[i] else _placeholder_tokens(redacted[i]).split() for i, w in zip(idx, words)]
             new = list(dict.fromkeys(c for chunks in split for c in chunks if c not in by_chunk))
             if len(by_chunk) + len(new) > setting("preprocess", "cache_limit"):
                 by_chunk.clear()
@@ -349,9 +352,17 @@ class Preprocessor:
                     if lemma:
                         lemmas.append(lemma)
                 by_chunk[chunk] = tuple(lemmas)  # tuples of strings: no work for the garbage collector
-            for i, chunks in zip(idx, split):
+            # the folded text word by word: folding keeps whitespace whitespace (checked for every
+            # code point) and lower-casing looks no further than the word, so this is exactly
+            # " ".join(fold(text).split()); a word can fold into several ("¨" -> " ") or none.
+            folds = self._folds
+            if len(folds) > setting("preprocess", "cache_limit"):
+                folds.clear()
+            for word in {w for ws in words for w in ws}.difference(folds):
+                folds[word] = " ".join(fold(word).split())
+            for i, chunks, ws in zip(idx, split, words):
                 tokens = [lemma for c in chunks for lemma in by_chunk[c]]
-                folded = " ".join(fold(redacted[i]).split())
+                folded = " ".join(filter(None, map(folds.__getitem__, ws)))
                 self._docs[texts[i]] = (lg, tokens, folded, redacted[i])
 
     def transform(self, texts: Sequence[object]) -> Preprocessed:
