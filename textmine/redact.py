@@ -117,14 +117,22 @@ def _may_hold_personal_data(texts: list[str]) -> set[int]:
     folded = joined.casefold()
     if joined.count(_SEPARATOR) != max(len(digits) - 1, 0) or len(folded) != len(joined):
         return hits | set(digits)
-    starts = [m.start() for m in _NEEDS_DIGITS.finditer(joined)]
+    ends = np.cumsum([len(texts[i]) + 1 for i in digits])  # just past each text's separator
+
+    def holding(starts: list[int]) -> set[int]:
+        return {digits[k] for k in np.searchsorted(ends, starts, side="right").tolist()}
+
+    found = holding([m.start() for m in _NEEDS_DIGITS.finditer(joined)])
+    keywords: list[int] = []
     for word in _CASE_WORDS:
         at = folded.find(word)
         while at != -1:
-            starts.append(at)
+            keywords.append(at)
             at = folded.find(word, at + 1)
-    ends = np.cumsum([len(texts[i]) + 1 for i in digits])  # just past each text's separator
-    return hits | {digits[k] for k in np.searchsorted(ends, starts, side="right").tolist()}
+    # "application" and "case" are common words: only texts where the case-number pattern
+    # itself matches need it (any earlier replacement needs a pattern found above)
+    found |= {i for i in holding(keywords) - found if _CASE_KEYWORD.search(texts[i])}
+    return hits | found
 
 
 def redact_texts(texts: Iterable[object]) -> list[str]:
