@@ -360,12 +360,12 @@ def main(argv: list[str] | None = None) -> int:
         print("Every step is a separate subprocess timed from outside (start-up, model loading and file I/O included).\n")
         del data, answered  # keep this process small while the steps run
 
-        # once per machine, like installing: simplemma's lemma dictionaries become cached tries
+        # once per machine, like installing: simplemma's lemma dictionaries are decoded and cached
         t = time.perf_counter()
         subprocess.run([sys.executable, "-c", "from textmine.preprocess import _lemmatizer as L; "
                         "[L().lemmatize('hakemus', g) for g in ('fi', 'sv')]"], check=True)
         print(f"(lemma dictionary cache ready in {time.perf_counter() - t:.1f} s: built once per machine, "
-              "loaded in milliseconds afterwards; not timed below)")
+              "then read by each run in about 2 s; not timed below)")
 
         runs: list[Run] = []
         outputs: dict[str, Path] = {}

@@ -117,14 +117,14 @@ def test_lemma_cache_dir_setting(monkeypatch, tmp_path):
 
 
 @pytest.mark.slow
-def test_trie_cache_is_written_atomically_and_gives_simplemmas_lemmas(tmp_path, corpus):
+def test_dictionary_cache_gives_simplemmas_lemmas_and_rebuilds_a_damaged_file(tmp_path, corpus):
     import simplemma
 
-    from textmine.preprocess import _TrieCache
+    from textmine.preprocess import _DictionaryCache
 
-    built = _TrieCache(disk_cache_dir=str(tmp_path)).get_dictionary("sv")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["sv.dic"]  # no temporary file left
-    loaded = _TrieCache(disk_cache_dir=str(tmp_path)).get_dictionary("sv")
+    built = _DictionaryCache(tmp_path).get_dictionary("sv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["sv.marshal"]  # no temporary file left
+    loaded = _DictionaryCache(tmp_path).get_dictionary("sv")
     plain = simplemma.strategies.dictionaries.DefaultDictionaryFactory().get_dictionary("sv")
     assert len(built) == len(loaded) == len(plain)
     words = {w.lower() for text in corpus.loc[corpus["lang"] == "sv", "text"] for w in text.split()}
@@ -132,13 +132,16 @@ def test_trie_cache_is_written_atomically_and_gives_simplemmas_lemmas(tmp_path, 
     for w in sorted(words):
         assert built.get(w) == loaded.get(w) == plain.get(w), w
     lemmatizer = simplemma.Lemmatizer(
-        lemmatization_strategy=simplemma.strategies.DefaultStrategy(
-            dictionary_factory=_TrieCache(disk_cache_dir=str(tmp_path))
-        )
+        lemmatization_strategy=simplemma.strategies.DefaultStrategy(dictionary_factory=_DictionaryCache(tmp_path))
     )
     assert [lemmatizer.lemmatize(w, "sv") for w in sorted(words)] == [
         simplemma.lemmatize(w, lang="sv") for w in sorted(words)
     ]
+    cached = tmp_path / "sv.marshal"
+    data = cached.read_bytes()
+    cached.write_bytes(data[:-10] + b"0123456789")  # damaged: the checksum no longer matches
+    assert _DictionaryCache(tmp_path).get_dictionary("sv").get("bilagorna") == plain.get("bilagorna")
+    assert cached.read_bytes() == data  # rebuilt
 
 
 def test_folded_text_is_built_word_by_word_exactly():
