@@ -32,6 +32,7 @@ from ._config import setting
 from .codebook import Codebook
 from .errors import TextmineError
 from .files import atomic_write, check_output, require_columns
+from .predict import joined_themes, theme_columns
 from .redact import redact_texts
 
 PathLike = str | os.PathLike[str]
@@ -262,13 +263,13 @@ def review_table(
     ``labels`` holds the predicted themes (ids joined with ``|``) for the person to correct.
     """
     ids = [str(t) for t in themes]
-    flags, probs = ids, [f"p_{t}" for t in ids]
+    flags, probs = theme_columns(ids)
     require_columns(selected, [text_col, "lang", "confidence", *flags, *probs, *([id_col] if id_col else [])])
     flag = selected[flags].apply(pd.to_numeric, errors="coerce").fillna(0).to_numpy() == 1
     table = pd.DataFrame({
         "id": _ids(selected, id_col),
         "text": redact_texts(selected[text_col].tolist()),
-        "labels": ["|".join(t for t, f in zip(ids, row) if f) for row in flag],
+        "labels": joined_themes(flag, ids),
         "lang": selected["lang"].fillna("").astype(str).tolist(),
         "confidence": pd.to_numeric(selected["confidence"], errors="coerce").to_numpy(),
     })
