@@ -130,8 +130,11 @@ def classify(
     review = ~empty & (near | (flag.sum(axis=1) == 0))
 
     out = _input_names(df, themes)
-    if redact:
-        out[text_col] = [r if not pd.isna(t) else t for r, t in zip(redacted, texts)]
+    if redact:  # missing answers stay missing
+        column = np.array(redacted, dtype=object)
+        missing = df[text_col].isna().to_numpy()
+        column[missing] = df[text_col].to_numpy()[missing]
+        out[text_col] = column
     rounded = np.round(proba, 4)
     columns: dict[str, Any] = {"lang": lang, "themes": joined_themes(flag, themes)}
     columns |= {col: flag[:, j] for j, col in enumerate(flags)}
