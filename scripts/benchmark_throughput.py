@@ -160,6 +160,17 @@ class Run:
     note: str = ""
 
 
+def _median_run(runs: list[Run]) -> Run:
+    """One line for repeated runs of a step: median seconds, the largest memory peaks."""
+    ok = [r for r in runs if r.ok]
+    if not ok:
+        return runs[0]
+    seconds = float(np.median([r.seconds for r in ok]))
+    trees = [r.tree_mb for r in ok if r.tree_mb is not None]
+    return Run(ok[0].step, seconds, max(r.max_rss_mb for r in ok), max(trees) if trees else None, True,
+               "; ".join(r.note for r in runs if r.note))
+
+
 def _tree_pss(pid: int) -> float | None:
     """PSS (or RSS where PSS is unreadable) summed over ``pid`` and its descendants, in MB."""
     try:
@@ -336,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--steps", default="1,2,3,4,5", help="steps to run, comma-separated (default all: 1,2,3,4,5)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-breakdown", action="store_true", help="skip the time breakdown of predict --jobs 1")
+    ap.add_argument("--repeat", type=int, default=1, help="run the steps in turn this many times and report medians")
     ap.add_argument("--keep", metavar="DIR", help="keep the generated data and outputs in DIR")
     ap.add_argument("--breakdown-worker", nargs=3, metavar=("MODE", "CSV", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -367,39 +379,51 @@ def main(argv: list[str] | None = None) -> int:
         print(f"(lemma dictionary cache ready in {time.perf_counter() - t:.1f} s: built once per machine, "
               "then read by each run in about 2 s; not timed below)")
 
-        runs: list[Run] = []
         outputs: dict[str, Path] = {}
+        plan: list[tuple[str, list[str]]] = []  # (step, command), run in this order each repetition
+        skipped: list[Run] = []
         if 1 in steps:
             model_path = work / "baseline.joblib"
             t = time.perf_counter()
             train_baseline(model_path)
             print(f"(baseline trained beforehand on {CORPUS.name} in {time.perf_counter() - t:.1f} s; not timed below)")
             outputs["baseline"] = work / "baseline.csv"
-            runs.append(measure("1 baseline: read_csv + TF-IDF(words) + OvR LR + to_csv",
-                                [sys.executable, "-c", BASELINE, str(src), str(outputs["baseline"]), str(model_path)],
-                                work / "step1.log"))
+            plan.append(("1 baseline: read_csv + TF-IDF(words) + OvR LR + to_csv",
+                         [sys.executable, "-c", BASELINE, str(src), str(outputs["baseline"]), str(model_path)]))
         if 2 in steps:
             outputs["jobs1"] = work / "predict_jobs1.csv"
-            runs.append(measure("2 textmine predict --jobs 1",
-                                [*_textmine(), "predict", str(src), "-o", str(outputs["jobs1"]), "--jobs", "1", "-q"],
-                                work / "step2.log"))
+            plan.append(("2 textmine predict --jobs 1",
+                         [*_textmine(), "predict", str(src), "-o", str(outputs["jobs1"]), "--jobs", "1", "-q", "--force"]))
         if 3 in steps:
             outputs["jobsN"] = work / "predict_all.csv"
-            runs.append(measure(f"3 textmine predict (all cores: {cores} jobs)",
-                                [*_textmine(), "predict", str(src), "-o", str(outputs["jobsN"]), "-q"], work / "step3.log"))
+            plan.append((f"3 textmine predict (all cores: {cores} jobs)",
+                         [*_textmine(), "predict", str(src), "-o", str(outputs["jobsN"]), "-q", "--force"]))
         if 4 in steps:
-            runs.append(measure(f"4 textmine report -o DIR ({cores} jobs)",
-                                [*_textmine(), "report", str(src), "-o", str(work / "report"), "-q"], work / "step4.log"))
+            plan.append((f"4 textmine report -o DIR ({cores} jobs)",
+                         [*_textmine(), "report", str(src), "-o", str(work / "report"), "-q", "--force"]))
         if 5 in steps:
             if all(importlib.util.find_spec(m) is not None for m in ("dask", "distributed")):
                 script = work / "run_dask.py"
                 script.write_text(textwrap.dedent(DASK))
                 outputs["dask"] = work / "dask_out"
-                runs.append(measure(f"5 Dask engine: predict_dask, LocalCluster ({cores} workers)",
-                                    [sys.executable, str(script), str(src), str(outputs["dask"])], work / "step5.log"))
+                plan.append((f"5 Dask engine: predict_dask, LocalCluster ({cores} workers)",
+                             [sys.executable, str(script), str(src), str(outputs["dask"])]))
             else:
-                runs.append(Run("5 Dask engine", float("nan"), float("nan"), None, False,
-                                "skipped: dask is not installed (pip install 'textmine[dask]')"))
+                skipped.append(Run("5 Dask engine", float("nan"), float("nan"), None, False,
+                                   "skipped: dask is not installed (pip install 'textmine[dask]')"))
+        # with --repeat N the steps run in turn N times (baseline, predict, ..., baseline, ...), so
+        # that a machine whose speed drifts affects every step alike; the table gives medians
+        repeats: dict[str, list[Run]] = {}
+        for rep in range(args.repeat):
+            for step, cmd in plan:
+                if step.startswith("5") and outputs["dask"].exists():
+                    shutil.rmtree(outputs["dask"])
+                repeats.setdefault(step, []).append(measure(step, cmd, work / f"step{step[0]}_{rep}.log"))
+        runs = [_median_run(rs) for rs in repeats.values()] + skipped
+        if args.repeat > 1:
+            print(f"Each step run {args.repeat} times in turn; seconds are medians, all runs per step:")
+            for step, rs in repeats.items():
+                print(f"  {step}: " + ", ".join(f"{r.seconds:.1f}" for r in rs) + " s")
 
         base = next((r.seconds for r in runs if r.step.startswith("1") and r.ok), None)
         rows = []
