@@ -6,6 +6,7 @@ Kept apart from the estimator so that a saved model refers to small, stable clas
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -47,6 +48,56 @@ def _words_of(docs: list[str]) -> tuple[list[str], np.ndarray]:
     split = [d.split() for d in docs]
     return list(itertools.chain.from_iterable(split)), np.fromiter(map(len, split), dtype=np.int64, count=len(docs))
 
+
+
+def _concat(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _token_stream(docs: list[list[str]]) -> tuple[list[str], np.ndarray] | None:
+    """All tokens of ``docs`` in order and the document of each, or None when a token holds a
+    space (its n-grams could not be told apart from longer ones: the exact paths fall back)."""
+    flat = list(itertools.chain.from_iterable(docs))
+    if " ".join(flat).count(" ") != max(len(flat) - 1, 0):  # more spaces than gaps
+        return None
+    lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
+    return flat, np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
+
+
+def _ngram_keys(ids: np.ndarray, doc_of: np.ndarray, base: int, n_max: int) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """For n = 1..n_max: where the n-grams of known tokens (id >= 0) within one document start,
+    and their integer keys: (a, b, c) -> (a * base + b) * base + c."""
+    keys, valid = ids.copy(), ids >= 0
+    for n in range(1, n_max + 1):
+        if n > 1:  # extend every n-1-gram starting at i by the token at i + n - 1
+            m = len(ids) - n + 1
+            if m <= 0:
+                return
+            keys = keys[:m] * base + ids[n - 1 :]
+            valid = valid[:m] & (ids[n - 1 :] >= 0) & (doc_of[:m] == doc_of[n - 1 :])
+        where = np.flatnonzero(valid)
+        yield n, where, keys[where]
+
+
+def _counts_by_word(docs: list[str], columns_of: Callable[[str], np.ndarray], n_columns: Callable[[], int]) -> sp.csr_matrix:
+    """(documents x distinct words) @ (distinct words x columns): ``columns_of(word)`` gives each
+    distinct word's columns once (a column listed twice counts twice), ``n_columns()`` their
+    number once every word is done. A word repeated in a document is two entries, which the
+    product sums."""
+    words, lengths = _words_of(docs)
+    local: dict[str, int] = {}
+    word_ids = np.fromiter([local.setdefault(w, len(local)) for w in words], dtype=np.int64, count=len(words))
+    parts = [columns_of(word) for word in local]
+    per_word = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    grams = sp.csr_matrix(
+        (np.ones(int(per_word.sum()), dtype=np.float64), _concat(parts), np.concatenate([[0], np.cumsum(per_word)])),
+        shape=(len(local), n_columns()),
+    )
+    doc_words = sp.csr_matrix(
+        (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
+        shape=(len(docs), len(local)),
+    )
+    return sp.csr_matrix(doc_words @ grams)
 
 class WordNgrams:
     """Word n-grams (1..``n_max``) of a token list, e.g. ["hakemus", "hakemus kasittely", ...]."""
@@ -105,90 +156,63 @@ class WordNgrams:
         """
         index = _vocabulary_cache(self, vocabulary, self._index)
         shape = (len(docs), len(vocabulary))
-        flat = list(itertools.chain.from_iterable(docs))
-        # a token holding a space would make the joined string hold more spaces than gaps
-        spaced = " ".join(flat).count(" ") != max(len(flat) - 1, 0)
-        if index is None or spaced:
+        stream = _token_stream(docs)
+        if index is None or stream is None:
             pairs = [(i, vocabulary[g]) for i, doc in enumerate(docs) for g in self(doc) if g in vocabulary]
             found = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
             return _count_matrix(found[:, 0], found[:, 1], shape)
-        token_ids, tables = index
+        (token_ids, tables), (flat, doc_of) = index, stream
         get = token_ids.get
         ids = np.fromiter([get(tok, -1) for tok in flat], dtype=np.int64, count=len(flat))
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
-        base = max(len(token_ids), 1)
         rows_parts, cols_parts = [], []
-        keys = ids.copy()
-        valid = ids >= 0
-        for n, (vocab_keys, vocab_cols) in enumerate(tables, start=1):
-            if n > 1:  # extend every n-1-gram starting at i by the token at i + n - 1
-                m = len(ids) - n + 1
-                if m <= 0:
-                    break
-                keys = keys[:m] * base + ids[n - 1 :]
-                valid = valid[:m] & (ids[n - 1 :] >= 0) & (doc_of[:m] == doc_of[n - 1 :])
-            if n > self.n_max or not len(vocab_keys):
+        for n, where, keys in _ngram_keys(ids, doc_of, max(len(token_ids), 1), min(len(tables), self.n_max)):
+            vocab_keys, vocab_cols = tables[n - 1]
+            if not len(vocab_keys):
                 continue
-            where = np.flatnonzero(valid)
-            pos = np.searchsorted(vocab_keys, keys[where])
+            pos = np.searchsorted(vocab_keys, keys)
             pos_ok = pos < len(vocab_keys)
             hit = np.zeros(len(where), dtype=bool)
-            hit[pos_ok] = vocab_keys[pos[pos_ok]] == keys[where][pos_ok]
+            hit[pos_ok] = vocab_keys[pos[pos_ok]] == keys[pos_ok]
             rows_parts.append(doc_of[where[hit]])
             cols_parts.append(vocab_cols[pos[hit]])
-        empty = np.zeros(0, dtype=np.int64)
-        rows = np.concatenate(rows_parts) if rows_parts else empty
-        cols = np.concatenate(cols_parts) if cols_parts else empty
-        return _count_matrix(rows, cols, shape)
+        return _count_matrix(_concat(rows_parts), _concat(cols_parts), shape)
 
     def count_vocab(self, docs: list[list[str]]) -> tuple[dict[str, int], sp.csr_matrix] | None:
         """Every n-gram of ``docs`` and their counts, as CountVectorizer's fitting finds them
         (same terms, counts and order of first appearance: per document its 1-grams, then
         its 2-grams, ...), or None when this fast path cannot be exact (a token holding a
         space, or n-gram keys beyond 64 bits)."""
-        flat = list(itertools.chain.from_iterable(docs))
-        if " ".join(flat).count(" ") != max(len(flat) - 1, 0):
+        stream = _token_stream(docs)
+        if stream is None:
             return None
+        flat, doc_of = stream
         token_ids: dict[str, int] = {}
         ids = np.fromiter([token_ids.setdefault(t, len(token_ids)) for t in flat], dtype=np.int64, count=len(flat))
         base = max(len(token_ids), 1)
         if base**self.n_max >= 2**62:
             return None
         tokens = np.array(list(token_ids), dtype=object)
-        lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
-        doc_of = np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
         terms: list[Any] = []
         firsts: list[np.ndarray] = []
         sizes: list[int] = []
         rows_parts: list[np.ndarray] = []
         cols_parts: list[np.ndarray] = []
-        keys, valid = ids.copy(), np.ones(len(ids), dtype=bool)
-        for n in range(1, self.n_max + 1):
-            if n > 1:
-                m = len(ids) - n + 1
-                if m <= 0:
-                    break
-                keys = keys[:m] * base + ids[n - 1 :]
-                valid = valid[:m] & (doc_of[:m] == doc_of[n - 1 :])
-            where = np.flatnonzero(valid)
-            distinct, first, inverse = np.unique(keys[where], return_index=True, return_inverse=True)
+        for n, where, keys in _ngram_keys(ids, doc_of, base, self.n_max):
+            distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
             parts = [tokens[(distinct // base ** (n - 1 - k)) % base] for k in range(n)]
             terms.extend(parts[0] if n == 1 else [" ".join(g) for g in zip(*parts)])
             rows_parts.append(doc_of[where])
             cols_parts.append(np.asarray(inverse).reshape(-1) + sum(sizes))
             firsts.append(where[first])
             sizes.append(len(distinct))
-        empty = np.zeros(0, dtype=np.int64)
-        first_at = np.concatenate(firsts) if firsts else empty
+        first_at = _concat(firsts)
         n_of = np.repeat(np.arange(1, len(sizes) + 1), sizes)
         order = np.lexsort((first_at, n_of, doc_of[first_at]))  # first appearance
         column = np.empty(len(order), dtype=np.int64)
         column[order] = np.arange(len(order))
         vocabulary = {terms[k]: j for j, k in enumerate(order.tolist())}
-        rows = np.concatenate(rows_parts) if rows_parts else empty
-        cols = column[np.concatenate(cols_parts)] if cols_parts else empty
-        return vocabulary, _count_matrix(rows, cols, (len(docs), len(vocabulary)))
+        return vocabulary, _count_matrix(_concat(rows_parts), column[_concat(cols_parts)], (len(docs), len(vocabulary)))
+
 
 class CharWbNgrams:
     """scikit-learn's ``char_wb`` n-grams, computed once per distinct word.
@@ -218,57 +242,28 @@ class CharWbNgrams:
         """
         cache: dict[str, np.ndarray] = _vocabulary_cache(self, vocabulary, lambda _: {})
         limit = setting("preprocess", "cache_limit")
-        words, lengths = _words_of(docs)
-        local: dict[str, int] = {}
-        word_ids = np.fromiter([local.setdefault(w, len(local)) for w in words], dtype=np.int64, count=len(words))
-        empty = np.zeros(0, dtype=np.int64)
-        parts: list[np.ndarray] = []
-        for word in local:
+
+        def columns_of(word: str) -> np.ndarray:
             idx = cache.get(word)
             if idx is None:  # the n-grams themselves are not kept: the indices are what is reused
-                found = [vocabulary[g] for g in self._grams(word) if g in vocabulary]
-                idx = np.asarray(found, dtype=np.int64) if found else empty
+                idx = np.array([vocabulary[g] for g in self._grams(word) if g in vocabulary], dtype=np.int64)
                 if len(cache) < limit:
                     cache[word] = idx
-            parts.append(idx)
-        per_word = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
-        grams = sp.csr_matrix(
-            (np.ones(int(per_word.sum()), dtype=np.float64), np.concatenate(parts) if parts else empty,
-             np.concatenate([[0], np.cumsum(per_word)])),
-            shape=(len(local), len(vocabulary)),
-        )
-        # (documents x distinct words): a repeated word is two entries, which the product sums
-        doc_words = sp.csr_matrix(
-            (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
-            shape=(len(docs), len(local)),
-        )
-        return sp.csr_matrix(doc_words @ grams)
+            return idx
+
+        return _counts_by_word(docs, columns_of, lambda: len(vocabulary))
 
     def count_vocab(self, docs: list[str]) -> tuple[dict[str, int], sp.csr_matrix]:
         """Every n-gram of ``docs`` and their counts, as CountVectorizer's fitting finds them
         (same terms, same counts, same order of first appearance): each distinct word's
         n-grams are listed once, then (documents x distinct words) @ (words x n-grams)."""
-        words, lengths = _words_of(docs)
-        local: dict[str, int] = {}
-        word_ids = np.fromiter([local.setdefault(w, len(local)) for w in words], dtype=np.int64, count=len(words))
         vocabulary: dict[str, int] = {}
         add = vocabulary.setdefault
-        indices: list[int] = []
-        indptr = [0]
-        for word in local:
-            indices.extend([add(g, len(vocabulary)) for g in self._grams(word)])
-            indptr.append(len(indices))
-        grams = sp.csr_matrix(
-            (np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-            shape=(len(local), len(vocabulary)),
-        )
-        doc_words = sp.csr_matrix(
-            (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
-            shape=(len(docs), len(local)),
-        )
-        X = sp.csr_matrix(doc_words @ grams)
-        X.sum_duplicates()
-        return vocabulary, X
+
+        def columns_of(word: str) -> np.ndarray:
+            return np.array([add(g, len(vocabulary)) for g in self._grams(word)], dtype=np.int64)
+
+        return vocabulary, _counts_by_word(docs, columns_of, lambda: len(vocabulary))
 
     def _grams(self, word: str) -> list[str]:
         """scikit-learn's ``char_wb`` n-grams of one word."""
