@@ -349,6 +349,16 @@ class Preprocessor:
         by_lang: dict[str, list[int]] = {}
         for i, lg in enumerate(langs):
             by_lang.setdefault(lg, []).append(i)
+        limit = setting("preprocess", "cache_limit")
+        # the folded text word by word: folding keeps whitespace whitespace (checked for every
+        # code point) and lower-casing looks no further than the word, so this is exactly
+        # " ".join(fold(text).split()); a word can fold into several ("¨" -> " ") or none.
+        words = [r.split() for r in redacted]
+        folds = self._folds
+        if len(folds) > limit:
+            folds.clear()
+        for word in {w for ws in words for w in ws}.difference(folds):
+            folds[word] = " ".join(fold(word).split())
         for lg, idx in by_lang.items():
             nlp = _pipeline(lg or OTHER)
             stops = nlp.Defaults.stop_words - self.keep_words if self.remove_stop_words else frozenset()
@@ -358,10 +368,9 @@ class Preprocessor:
             # spaCy's tokenizer splits at whitespace first and then treats every chunk on its
             # own (its special cases that hold whitespace are whitespace only), so the tokens
             # of an answer are those of its chunks, and each distinct chunk is tokenised once.
-            words = [redacted[i].split() for i in idx]
-            split = [w if "<" not in redacted[i] else _placeholder_tokens(redacted[i]).split() for i, w in zip(idx, words)]
+            split = [words[i] if "<" not in redacted[i] else _placeholder_tokens(redacted[i]).split() for i in idx]
             new = list(dict.fromkeys(c for chunks in split for c in chunks if c not in by_chunk))
-            if len(by_chunk) + len(new) > setting("preprocess", "cache_limit"):
+            if len(by_chunk) + len(new) > limit:
                 by_chunk.clear()
                 new = list(dict.fromkeys(c for chunks in split for c in chunks))
             for chunk, doc in zip(new, nlp.tokenizer.pipe(new, batch_size=self.batch_size)):
@@ -376,17 +385,9 @@ class Preprocessor:
                     if lemma:
                         lemmas.append(lemma)
                 by_chunk[chunk] = tuple(lemmas)  # tuples of strings: no work for the garbage collector
-            # the folded text word by word: folding keeps whitespace whitespace (checked for every
-            # code point) and lower-casing looks no further than the word, so this is exactly
-            # " ".join(fold(text).split()); a word can fold into several ("¨" -> " ") or none.
-            folds = self._folds
-            if len(folds) > setting("preprocess", "cache_limit"):
-                folds.clear()
-            for word in {w for ws in words for w in ws}.difference(folds):
-                folds[word] = " ".join(fold(word).split())
-            for i, chunks, ws in zip(idx, split, words):
+            for i, chunks in zip(idx, split):
                 tokens = [lemma for c in chunks for lemma in by_chunk[c]]
-                folded = " ".join(filter(None, map(folds.__getitem__, ws)))
+                folded = " ".join(filter(None, map(folds.__getitem__, words[i])))
                 self._docs[texts[i]] = (lg, tokens, folded, redacted[i])
 
     def transform(self, texts: Sequence[object]) -> Preprocessed:
