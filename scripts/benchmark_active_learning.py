@@ -64,9 +64,7 @@ class Lab:
                                    min_examples=cfg["model"]["min_examples_per_theme"])
         self.Y = label_matrix(corpus["labels"], self.themes)
         self.pre = ThemeClassifier(themes=self.themes, config=cfg).preprocessor()
-        self.pre.clear_cache = lambda: None  # type: ignore[method-assign]  # keep every answer for the next model
-        self.texts = corpus["text"].tolist()
-        self.pre.transform(self.texts)
+        self.prep = self.pre.transform(corpus["text"].tolist())
 
     def fit(self, rows: list[int]) -> Any:
         """What ``textmine.train(corpus.loc[rows], cross_validation=False)`` fits, on cached preprocessing."""
@@ -74,7 +72,7 @@ class Lab:
         check_labels(df, labels_col="labels", sep="|", codebook=self.book,
                      min_examples=self.cfg["model"]["min_examples_per_theme"])
         model = ThemeClassifier(themes=self.themes, config=self.cfg)
-        model.fit(self.pre.transform([self.texts[i] for i in rows]), self.Y[rows])
+        model.fit(self.prep.take(rows), self.Y[rows])
         model.preprocessor_ = self.pre
         return model
 

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from textmine.features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, block_features
+from textmine.features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, block_features, tfidf_transform
 from textmine.preprocess import Preprocessor
 
 DOCS = ["Hakemuksen käsittely kestää liian kauan", "Handläggningen tog åtta månader", "The application took months",
@@ -86,3 +86,29 @@ def test_fast_fit_falls_back_and_fails_like_sklearn():
         FastTfidfVectorizer(analyzer=WordNgrams(2)).fit([[], []])
     with pytest.raises(ValueError, match="empty vocabulary"):
         TfidfVectorizer(analyzer=WordNgrams(2)).fit([[], []])
+
+
+def test_features_of_preprocessed_answers_equal_sklearn_on_their_lists(prep):
+    """words_features counts once per distinct word and answer (Words), yet gives the matrix
+    scikit-learn gives for the answers' token lists and folded texts, also for a part of
+    the answers in another order with repeats (as cross-validation folds take them)."""
+    from textmine.features import words_features
+
+    texts = DOCS + ["Soita <EMAIL> tai 040 1234567", "x ¨ y", "KÄSITTELY käsittely", "The application took months"]
+    answers = Preprocessor().transform(texts * 2)
+    word = TfidfVectorizer(analyzer=WordNgrams(3), sublinear_tf=True, dtype=np.float32).fit(prep.tokens)
+    char = TfidfVectorizer(analyzer=CharWbNgrams(2, 5), sublinear_tf=True, dtype=np.float32).fit(prep.folded)
+    for part in (answers, answers.take([12, 0, 12, 3, 5])):
+        words, rows = part.distinct()
+        got = words_features(word, char, words)[rows]
+        expected = np.hstack([word.transform(part.tokens).toarray(), char.transform(part.folded).toarray()])
+        assert got.shape == expected.shape and np.array_equal(got.toarray(), expected) and got.nnz > 0
+    assert len(answers.take([12, 0, 12]).distinct()[0]) == 2  # only the answers needed
+
+
+def test_word_pieces_with_spaces_fall_back_to_the_plain_path():
+    vec = TfidfVectorizer(analyzer=WordNgrams(2), dtype=np.float32).fit([["a", "b"], ["a b"], ["c"]])
+    pieces = [("a b",), ("a", "b"), ("c",)]
+    got = vec.analyzer.piece_counts(pieces, np.array([0, 1, 2, 0]), np.array([1, 1, 2]), vec.vocabulary_)
+    expected = vec.transform([["a b"], ["a", "b"], ["c", "a b"]])
+    assert abs(tfidf_transform(vec, got) - expected).max() == 0 and expected.nnz == 6

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from textmine.preprocess import Preprocessor, fold
@@ -37,7 +38,7 @@ def test_same_result_for_repeated_texts_and_cache_not_pickled():
     first = pre.transform(["Nopeammin kiitos", "Nopeammin kiitos"])
     assert first.tokens[0] == first.tokens[1]
     clone = pickle.loads(pickle.dumps(pre))
-    assert clone._docs == {} and clone.transform(["Nopeammin kiitos"]).tokens[0] == first.tokens[0]
+    assert clone._chunks == {} and clone._folds == {} and clone.transform(["Nopeammin kiitos"]).tokens[0] == first.tokens[0]
 
 
 def test_reading_a_prefix_for_language_identification_costs_nothing(corpus):
@@ -152,4 +153,21 @@ def test_folded_text_is_built_word_by_word_exactly():
     pre = Preprocessor()
     for _ in range(2):  # the second time every word comes from the cache
         assert pre.transform(texts).folded == [" ".join(fold(redact_text(t)).split()) for t in texts]
-        pre.clear_cache()
+
+
+def test_ragged_take_and_taking_answers():
+    from textmine.preprocess import ragged_take
+
+    assert ragged_take(np.array([5, 0, 2]), np.array([2, 0, 3])).tolist() == [5, 6, 2, 3, 4]
+    assert ragged_take(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)).tolist() == []
+    texts = ["Käsittely kestää", "", "Kiitos!", "Käsittely kestää", "Soita <EMAIL>"]
+    out = Preprocessor().transform(texts)
+    assert len(out.words) == 4 and out.rows.tolist() == [0, 1, 2, 0, 3]  # equal answers are done once
+    part = out.take([4, 0, 4])
+    assert part.tokens == [out.tokens[4], out.tokens[0], out.tokens[4]] and part.lang == [out.lang[i] for i in (4, 0, 4)]
+    assert part.folded == [out.folded[i] for i in (4, 0, 4)] and part.redacted[0] == "Soita <EMAIL>"
+    words, rows = part.distinct()
+    assert len(words) == 2 and rows.tolist() == [1, 0, 1]
+    assert words.doc_tokens == [out.tokens[0], out.tokens[4]]
+    empty = Preprocessor().transform([])
+    assert len(empty) == 0 and empty.tokens == [] and empty.folded == []

@@ -27,7 +27,7 @@ from sklearn.model_selection import KFold
 
 from ._config import load_config
 from .errors import TextmineError
-from .features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, block_features
+from .features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, words_features
 from .labels import label_mode
 from .preprocess import Preprocessed, Preprocessor
 
@@ -59,13 +59,11 @@ def choose_thresholds(
 
 
 def _features(word: Any, char: Any, prep: Preprocessed) -> sp.csr_matrix:
-    """The feature matrix: word n-grams of lemmas beside character n-grams of the folded text."""
-    blocks = []
-    if word is not None:
-        blocks.append(block_features(word, prep.tokens))
-    if char is not None:
-        blocks.append(block_features(char, prep.folded))
-    return sp.hstack(blocks, format="csr")
+    """The feature matrix: word n-grams of lemmas beside character n-grams of the folded text,
+    computed once per distinct answer."""
+    words, rows = prep.distinct()
+    X = words_features(word, char, words)
+    return X if len(rows) == X.shape[0] and np.array_equal(rows, np.arange(len(rows))) else X[rows]
 
 
 class ThemeClassifier(BaseEstimator):  # type: ignore[misc]

@@ -355,7 +355,6 @@ def discover(
 
     preprocessor = model.preprocessor()
     pre = preprocessor.transform(tagged[text_col].iloc[positions].tolist())
-    preprocessor.clear_cache()
     stops = _stop_words(LANGUAGES)
     tokens = [_content(t, stops) for t in pre.tokens]
     X, Xw, terms = _features(tokens, list(pre.lang), cfg)

@@ -15,6 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ._config import setting
+from .preprocess import Words, pieces_per_doc, ragged_take
 
 
 def _count_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -79,25 +80,35 @@ def _ngram_keys(ids: np.ndarray, doc_of: np.ndarray, base: int, n_max: int) -> I
         yield n, where, keys[where]
 
 
-def _counts_by_word(docs: list[str], columns_of: Callable[[str], np.ndarray], n_columns: Callable[[], int]) -> sp.csr_matrix:
-    """(documents x distinct words) @ (distinct words x columns): ``columns_of(word)`` gives each
-    distinct word's columns once (a column listed twice counts twice), ``n_columns()`` their
-    number once every word is done. A word repeated in a document is two entries, which the
-    product sums."""
+def _counts_by_piece(
+    pieces: list[Any], of: np.ndarray, lengths: np.ndarray, columns_of: Callable[[Any], np.ndarray], n_columns: Callable[[], int]
+) -> sp.csr_matrix:
+    """Counts of documents made of shared pieces (document ``d`` is the pieces ``of[k]`` of its
+    ``lengths[d]`` positions): (documents x pieces) @ (pieces x columns). ``columns_of(piece)``
+    gives each piece's columns once (a column listed twice counts twice), ``n_columns()``
+    their number once every piece is done. A piece repeated in a document is two entries,
+    which the product sums."""
+    parts = [columns_of(piece) for piece in pieces]
+    per_piece = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+    grams = sp.csr_matrix(
+        (np.ones(int(per_piece.sum()), dtype=np.float64), _concat(parts), np.concatenate([[0], np.cumsum(per_piece)])),
+        shape=(len(pieces), n_columns()),
+    )
+    doc_pieces = sp.csr_matrix(
+        (np.ones(len(of), dtype=np.float64), of, np.concatenate([[0], np.cumsum(lengths)])),
+        shape=(len(lengths), len(pieces)),
+    )
+    return sp.csr_matrix(doc_pieces @ grams)
+
+
+def _word_pieces(docs: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """``docs`` as pieces for :func:`_counts_by_piece`: their distinct whitespace-separated
+    words, the word at each position and the number of words per document."""
     words, lengths = _words_of(docs)
     local: dict[str, int] = {}
     word_ids = np.fromiter([local.setdefault(w, len(local)) for w in words], dtype=np.int64, count=len(words))
-    parts = [columns_of(word) for word in local]
-    per_word = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
-    grams = sp.csr_matrix(
-        (np.ones(int(per_word.sum()), dtype=np.float64), _concat(parts), np.concatenate([[0], np.cumsum(per_word)])),
-        shape=(len(local), n_columns()),
-    )
-    doc_words = sp.csr_matrix(
-        (np.ones(len(word_ids), dtype=np.float64), word_ids, np.concatenate([[0], np.cumsum(lengths)])),
-        shape=(len(docs), len(local)),
-    )
-    return sp.csr_matrix(doc_words @ grams)
+    return list(local), word_ids, lengths
+
 
 class WordNgrams:
     """Word n-grams (1..``n_max``) of a token list, e.g. ["hakemus", "hakemus kasittely", ...]."""
@@ -148,22 +159,38 @@ class WordNgrams:
         return token_ids, tables
 
     def counts(self, docs: list[list[str]], vocabulary: dict[str, int]) -> sp.csr_matrix:
-        """Term counts of token lists over a fitted ``vocabulary``, as CountVectorizer gives them.
+        """Term counts of token lists over a fitted ``vocabulary``, as CountVectorizer gives them."""
+        n = len(docs)
+        return self.piece_counts([tuple(d) for d in docs], np.arange(n), np.ones(n, dtype=np.int64), vocabulary)
 
-        Tokens become integer ids and n-grams integer keys, looked up in the vocabulary with
-        numpy: no Python work per n-gram. Exact for tokens without spaces (the
-        preprocessor's tokens never hold one); other documents fall back to ``__call__``.
+    def piece_counts(
+        self, pieces: list[tuple[str, ...]], of: np.ndarray, lengths: np.ndarray, vocabulary: dict[str, int]
+    ) -> sp.csr_matrix:
+        """Term counts over a fitted ``vocabulary`` of documents made of shared pieces (document
+        ``d``'s tokens are those of the pieces ``of[k]`` of its ``lengths[d]`` positions, e.g.
+        the lemmas of its words), as CountVectorizer gives them for the token lists.
+
+        Tokens become integer ids once per piece and n-grams integer keys, looked up in the
+        vocabulary with numpy: no Python work per document or n-gram. Exact for tokens
+        without spaces (the preprocessor's tokens never hold one); otherwise the token
+        lists are built and go through ``__call__``.
         """
         index = _vocabulary_cache(self, vocabulary, self._index)
-        shape = (len(docs), len(vocabulary))
-        stream = _token_stream(docs)
-        if index is None or stream is None:
+        shape = (len(lengths), len(vocabulary))
+        flat = list(itertools.chain.from_iterable(pieces))
+        if index is None or " ".join(flat).count(" ") != max(len(flat) - 1, 0):  # a token holds a space
+            docs = [list(itertools.chain.from_iterable(d)) for d in pieces_per_doc(pieces, of, lengths)]
             pairs = [(i, vocabulary[g]) for i, doc in enumerate(docs) for g in self(doc) if g in vocabulary]
             found = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
             return _count_matrix(found[:, 0], found[:, 1], shape)
-        (token_ids, tables), (flat, doc_of) = index, stream
+        token_ids, tables = index
         get = token_ids.get
-        ids = np.fromiter([get(tok, -1) for tok in flat], dtype=np.int64, count=len(flat))
+        piece_ids = np.fromiter([get(tok, -1) for tok in flat], dtype=np.int64, count=len(flat))
+        piece_len = np.fromiter(map(len, pieces), dtype=np.int64, count=len(pieces))
+        of = np.asarray(of, dtype=np.int64)
+        lens = piece_len[of]
+        ids = piece_ids[ragged_take((np.cumsum(piece_len) - piece_len)[of], lens)]
+        doc_of = np.repeat(np.repeat(np.arange(len(lengths), dtype=np.int64), lengths), lens)
         rows_parts, cols_parts = [], []
         for n, where, keys in _ngram_keys(ids, doc_of, max(len(token_ids), 1), min(len(tables), self.n_max)):
             vocab_keys, vocab_cols = tables[n - 1]
@@ -235,10 +262,16 @@ class CharWbNgrams:
         self._cache = {}
 
     def counts(self, docs: list[str], vocabulary: dict[str, int]) -> sp.csr_matrix:
-        """Term counts of ``docs`` over a fitted ``vocabulary``, as CountVectorizer gives them.
+        """Term counts of ``docs`` over a fitted ``vocabulary``, as CountVectorizer gives them."""
+        return self.piece_counts(*_word_pieces(docs), vocabulary)
+
+    def piece_counts(self, pieces: list[str], of: np.ndarray, lengths: np.ndarray, vocabulary: dict[str, int]) -> sp.csr_matrix:
+        """Term counts over a fitted ``vocabulary`` of documents made of shared pieces (document
+        ``d`` is the pieces ``of[k]`` of its ``lengths[d]`` positions joined by spaces; a piece
+        is a word, several words joined by spaces, or ""), as CountVectorizer gives them.
 
         Each distinct word's vocabulary indices are computed once and cached; the counts are
-        then (documents x distinct words) @ (distinct words x n-grams), a sparse product.
+        then (documents x pieces) @ (pieces x n-grams), a sparse product.
         """
         cache: dict[str, np.ndarray] = _vocabulary_cache(self, vocabulary, lambda _: {})
         limit = setting("preprocess", "cache_limit")
@@ -251,7 +284,10 @@ class CharWbNgrams:
                     cache[word] = idx
             return idx
 
-        return _counts_by_word(docs, columns_of, lambda: len(vocabulary))
+        def piece_columns(piece: str) -> np.ndarray:
+            return columns_of(piece) if piece and " " not in piece else _concat([columns_of(w) for w in piece.split()])
+
+        return _counts_by_piece(pieces, of, lengths, piece_columns, lambda: len(vocabulary))
 
     def count_vocab(self, docs: list[str]) -> tuple[dict[str, int], sp.csr_matrix]:
         """Every n-gram of ``docs`` and their counts, as CountVectorizer's fitting finds them
@@ -263,7 +299,7 @@ class CharWbNgrams:
         def columns_of(word: str) -> np.ndarray:
             return np.array([add(g, len(vocabulary)) for g in self._grams(word)], dtype=np.int64)
 
-        return vocabulary, _counts_by_word(docs, columns_of, lambda: len(vocabulary))
+        return vocabulary, _counts_by_piece(*_word_pieces(docs), columns_of, lambda: len(vocabulary))
 
     def _grams(self, word: str) -> list[str]:
         """scikit-learn's ``char_wb`` n-grams of one word."""
@@ -320,6 +356,19 @@ class FastTfidfVectorizer(TfidfVectorizer):  # type: ignore[misc]
         )
         X.sort_indices()
         return vocabulary, X
+
+
+def words_features(word: Any, char: Any, words: Words) -> sp.csr_matrix:
+    """The features of preprocessed answers (:class:`~textmine.preprocess.Words`) for fitted
+    TfidfVectorizers over lemma n-grams (``word``) and character n-grams of the folded text
+    (``char``; either may be None), side by side: the same values as their ``transform`` of
+    the answers' token lists and folded texts, counted once per distinct word."""
+    blocks = []
+    if word is not None:
+        blocks.append(tfidf_transform(word, word.analyzer.piece_counts(words.lemmas, words.pair_of, words.lengths, word.vocabulary_)))
+    if char is not None:
+        blocks.append(tfidf_transform(char, char.analyzer.piece_counts(words.folded, words.word_of, words.lengths, char.vocabulary_)))
+    return sp.hstack(blocks, format="csr")
 
 
 def block_features(vectorizer: Any, docs: list[Any]) -> sp.csr_matrix:

@@ -43,7 +43,6 @@ def probabilities(model: Any, texts: Sequence[object], *, chunk_size: int) -> tu
         proba[start : start + len(prep)] = model.predict_proba(prep)
         lang[start : start + len(prep)] = prep.lang
         redacted[start : start + len(prep)] = prep.redacted
-        pre.clear_cache()
     proba[np.array([lg == "" for lg in lang], dtype=bool)] = 0.0
     return proba, lang, redacted
 
@@ -170,7 +169,6 @@ def _classify_in_worker(chunk: pd.DataFrame, offset: int) -> Any:
 def _warm_up(model: Any) -> None:
     """Load the lemmatisers' dictionaries once, before worker processes are forked."""
     model.preprocessor().transform(["hakemus käsitellään", "ansökan behandlas", "the application is processed"])
-    model.preprocessor().clear_cache()
 
 
 def classify_chunks(

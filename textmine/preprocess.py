@@ -10,12 +10,13 @@ per distinct answer and once per distinct token.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import marshal
 import os
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -223,7 +224,64 @@ def _placeholder_tokens(text: str) -> str:
     return text
 
 
-@dataclass
+def ragged_take(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """The positions ``starts[0] .. starts[0] + lengths[0] - 1``, then those of the next run, ...:
+    concatenated ranges without a Python loop."""
+    lengths = np.asarray(lengths, dtype=np.int64)
+    total = int(lengths.sum())
+    ends = np.cumsum(lengths)
+    return np.repeat(np.asarray(starts, dtype=np.int64) - (ends - lengths), lengths) + np.arange(total, dtype=np.int64)
+
+
+def pieces_per_doc(pieces: Sequence[Any], of: np.ndarray, lengths: np.ndarray) -> list[list[Any]]:
+    """Per document, its pieces in order: document ``d`` is ``pieces[of[k]]`` for its
+    ``lengths[d]`` positions ``k`` (positions of all documents in order)."""
+    cuts = np.cumsum(lengths).tolist()
+    at = np.asarray(of).tolist()
+    return [[pieces[k] for k in at[a:b]] for a, b in zip([0, *cuts[:-1]], cuts)]
+
+
+@dataclass(frozen=True, eq=False)
+class Words:
+    """Distinct answers as sequences of whitespace-separated words, shared between answers.
+
+    Word position ``k`` (answers' words in order, ``lengths`` per answer) is the distinct
+    word ``word_of[k]``, whose folded form is ``folded[word_of[k]]`` ("" when nothing is
+    left, several words joined by spaces when folding split it), and whose lemmas in its
+    answer's language are ``lemmas[pair_of[k]]``. Features are counted once per distinct
+    word (or word and language) from this form, without building per-answer lists.
+    """
+
+    lengths: np.ndarray
+    word_of: np.ndarray
+    folded: list[str]
+    pair_of: np.ndarray
+    lemmas: list[tuple[str, ...]]
+
+    def __len__(self) -> int:
+        return len(self.lengths)
+
+    def positions(self, docs: np.ndarray) -> np.ndarray:
+        """The word positions of answers ``docs``, in order."""
+        ends = np.cumsum(self.lengths)
+        return ragged_take((ends - self.lengths)[docs], self.lengths[docs])
+
+    def subset(self, docs: np.ndarray) -> Words:
+        """Answers ``docs`` only (distinct words are shared, not copied)."""
+        pos = self.positions(docs)
+        return Words(self.lengths[docs], self.word_of[pos], self.folded, self.pair_of[pos], self.lemmas)
+
+    @cached_property
+    def doc_tokens(self) -> list[list[str]]:
+        """Lemmas per answer, as lists."""
+        return [list(itertools.chain.from_iterable(d)) for d in pieces_per_doc(self.lemmas, self.pair_of, self.lengths)]
+
+    @cached_property
+    def doc_folded(self) -> list[str]:
+        """Folded text per answer, words separated by single spaces."""
+        return [" ".join(filter(None, d)) for d in pieces_per_doc(self.folded, self.word_of, self.lengths)]
+
+
 class Preprocessed:
     """Preprocessed answers, aligned with the input texts.
 
@@ -231,26 +289,45 @@ class Preprocessed:
     ----------
     lang: language code per answer (one of the configured languages, "other", or ""
         for an answer without any letter or digit).
-    tokens: folded lemmas of content words per answer (stop words removed).
-    folded: the redacted answer, lower-cased and folded, for character n-grams.
     redacted: the redacted answer as written.
+    words: the distinct answers as :class:`Words`; ``rows`` gives each answer's position
+        in it (equal answers share one).
+    tokens: folded lemmas of content words per answer (stop words removed), built on use.
+    folded: the redacted answer, lower-cased and folded, for character n-grams, built on use.
     """
 
-    lang: list[str]
-    tokens: list[list[str]]
-    folded: list[str]
-    redacted: list[str]
+    def __init__(self, lang: list[str], redacted: list[str], words: Words, rows: np.ndarray) -> None:
+        self.lang, self.redacted, self.words, self.rows = lang, redacted, words, rows
 
     def __len__(self) -> int:
-        return len(self.folded)
+        return len(self.rows)
+
+    @property
+    def tokens(self) -> list[list[str]]:
+        docs = self.words.doc_tokens
+        return [docs[d] for d in self.rows.tolist()]
+
+    @property
+    def folded(self) -> list[str]:
+        docs = self.words.doc_folded
+        return [docs[d] for d in self.rows.tolist()]
+
+    def distinct(self) -> tuple[Words, np.ndarray]:
+        """The distinct answers these rows use (:class:`Words`) and each row's position in them:
+        only the answers needed, so a small part of a large batch stays small."""
+        if len(self.rows) == len(self.words) and np.array_equal(self.rows, np.arange(len(self.rows))):
+            return self.words, self.rows
+        docs, inverse = np.unique(self.rows, return_inverse=True)
+        return self.words.subset(docs), np.asarray(inverse).reshape(-1)
 
     def take(self, idx: Sequence[int] | np.ndarray) -> Preprocessed:
         """The answers at positions ``idx``."""
+        idx = np.asarray(idx, dtype=np.int64).reshape(-1)
         return Preprocessed(
-            lang=[self.lang[i] for i in idx],
-            tokens=[self.tokens[i] for i in idx],
-            folded=[self.folded[i] for i in idx],
-            redacted=[self.redacted[i] for i in idx],
+            lang=[self.lang[i] for i in idx.tolist()],
+            redacted=[self.redacted[i] for i in idx.tolist()],
+            words=self.words,
+            rows=self.rows[idx],
         )
 
 
@@ -283,18 +360,12 @@ class Preprocessor:
         self._reset_cache()
 
     def _reset_cache(self) -> None:
-        self._docs: dict[str, tuple[str, list[str], str, str]] = {}
         self._orth: dict[str, dict[int, str]] = {}
         self._chunks: dict[str, dict[str, tuple[str, ...]]] = {}
         self._folds: dict[str, str] = {}
 
-    def clear_cache(self) -> None:
-        """Forget preprocessed answers (keeps the per-token lemma cache, which stays small)."""
-        self._docs = {}
-
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state.pop("_docs", None)
         state.pop("_orth", None)
         state.pop("_chunks", None)
         state.pop("_folds", None)
@@ -343,63 +414,85 @@ class Preprocessor:
             lemma = lower
         return fold(lemma.lower())
 
-    def _process_distinct(self, texts: list[str]) -> None:
-        redacted = redact_texts(texts)
-        langs = self.identify(redacted)
-        by_lang: dict[str, list[int]] = {}
-        for i, lg in enumerate(langs):
-            by_lang.setdefault(lg, []).append(i)
+    def _lemmas(self, lg: str, words: list[str]) -> list[tuple[str, ...]]:
+        """The lemmas of each of ``words`` (distinct, whitespace-free) in language ``lg``.
+
+        spaCy's tokenizer splits at whitespace first and then treats every chunk on its own
+        (its special cases that hold whitespace are whitespace only), so the tokens of an
+        answer are those of its words, and each distinct word is tokenised once. A word
+        holding a placeholder ('<EMAIL>') is split around it first, as the whole answer would be.
+        """
+        nlp = _pipeline(lg or OTHER)
+        stops = nlp.Defaults.stop_words - self.keep_words if self.remove_stop_words else frozenset()
+        strings = nlp.vocab.strings
+        by_orth = self._orth.setdefault(lg, {})  # token hash -> lemma ("" for punctuation, space, stop words)
+        by_chunk = self._chunks.setdefault(lg, {})  # whitespace-free chunk -> its lemmas
         limit = setting("preprocess", "cache_limit")
-        # the folded text word by word: folding keeps whitespace whitespace (checked for every
-        # code point) and lower-casing looks no further than the word, so this is exactly
-        # " ".join(fold(text).split()); a word can fold into several ("¨" -> " ") or none.
-        words = [r.split() for r in redacted]
+        split = {w: _placeholder_tokens(w).split() for w in words if "<" in w}
+        new = list(dict.fromkeys(c for w in words for c in split.get(w, (w,)) if c not in by_chunk))
+        if len(by_chunk) + len(new) > limit:
+            by_chunk.clear()
+            new = list(dict.fromkeys(c for w in words for c in split.get(w, (w,))))
+        for chunk, doc in zip(new, nlp.tokenizer.pipe(new, batch_size=self.batch_size)):
+            lemmas = []
+            for orth in doc.to_array(ORTH).tolist():
+                lemma = by_orth.get(orth)
+                if lemma is None:
+                    lex = nlp.vocab[orth]
+                    skip = lex.is_punct or lex.is_space or lex.lower_ in stops
+                    lemma = "" if skip else self._lemma(lg, strings[orth])
+                    by_orth[orth] = lemma
+                if lemma:
+                    lemmas.append(lemma)
+            by_chunk[chunk] = tuple(lemmas)  # tuples of strings: no work for the garbage collector
+        return [
+            tuple(t for c in split[w] for t in by_chunk[c]) if w in split else by_chunk[w] for w in words
+        ]
+
+    def _words(self, redacted: list[str], langs: list[str]) -> Words:
+        """:class:`Words` of redacted answers in their languages: each distinct word is folded once
+        and each distinct word of a language lemmatised once; no per-answer lists are built."""
+        split = [r.split() for r in redacted]
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        distinct: dict[str, int] = {}
+        word_of = np.fromiter(
+            [distinct.setdefault(w, len(distinct)) for w in itertools.chain.from_iterable(split)],
+            dtype=np.int64, count=int(lengths.sum()),
+        )
+        words = list(distinct)
+        # folding keeps whitespace whitespace (checked for every code point) and lower-casing
+        # looks no further than the word, so the folded answer is exactly its words' folded
+        # forms joined: " ".join(fold(text).split()); a word can fold into several ("¨" -> " ") or none.
         folds = self._folds
-        if len(folds) > limit:
+        if len(folds) > setting("preprocess", "cache_limit"):
             folds.clear()
-        for word in {w for ws in words for w in ws}.difference(folds):
-            folds[word] = " ".join(fold(word).split())
-        for lg, idx in by_lang.items():
-            nlp = _pipeline(lg or OTHER)
-            stops = nlp.Defaults.stop_words - self.keep_words if self.remove_stop_words else frozenset()
-            strings = nlp.vocab.strings
-            by_orth = self._orth.setdefault(lg, {})  # token hash -> lemma ("" for punctuation, space, stop words)
-            by_chunk = self._chunks.setdefault(lg, {})  # whitespace-free chunk -> its lemmas
-            # spaCy's tokenizer splits at whitespace first and then treats every chunk on its
-            # own (its special cases that hold whitespace are whitespace only), so the tokens
-            # of an answer are those of its chunks, and each distinct chunk is tokenised once.
-            split = [words[i] if "<" not in redacted[i] else _placeholder_tokens(redacted[i]).split() for i in idx]
-            new = list(dict.fromkeys(c for chunks in split for c in chunks if c not in by_chunk))
-            if len(by_chunk) + len(new) > limit:
-                by_chunk.clear()
-                new = list(dict.fromkeys(c for chunks in split for c in chunks))
-            for chunk, doc in zip(new, nlp.tokenizer.pipe(new, batch_size=self.batch_size)):
-                lemmas = []
-                for orth in doc.to_array(ORTH).tolist():
-                    lemma = by_orth.get(orth)
-                    if lemma is None:
-                        lex = nlp.vocab[orth]
-                        skip = lex.is_punct or lex.is_space or lex.lower_ in stops
-                        lemma = "" if skip else self._lemma(lg, strings[orth])
-                        by_orth[orth] = lemma
-                    if lemma:
-                        lemmas.append(lemma)
-                by_chunk[chunk] = tuple(lemmas)  # tuples of strings: no work for the garbage collector
-            for i, chunks in zip(idx, split):
-                tokens = [lemma for c in chunks for lemma in by_chunk[c]]
-                folded = " ".join(filter(None, map(folds.__getitem__, words[i])))
-                self._docs[texts[i]] = (lg, tokens, folded, redacted[i])
+        for word in words:
+            if word not in folds:
+                folds[word] = " ".join(fold(word).split())
+        # lemmas depend on the answer's language: one entry per distinct (language, word)
+        lang_names = list(dict.fromkeys(langs))
+        lang_code = np.repeat(np.fromiter(map(lang_names.index, langs), dtype=np.int64, count=len(langs)), lengths)
+        pairs, pair_of = np.unique(lang_code * max(len(words), 1) + word_of, return_inverse=True)
+        pair_lang, pair_word = np.divmod(pairs, max(len(words), 1))
+        lemmas: list[tuple[str, ...]] = [()] * len(pairs)
+        for code, lg in enumerate(lang_names):
+            at = np.flatnonzero(pair_lang == code)
+            for k, value in zip(at.tolist(), self._lemmas(lg, [words[w] for w in pair_word[at].tolist()])):
+                lemmas[k] = value
+        return Words(lengths, word_of, [folds[w] for w in words], np.asarray(pair_of, dtype=np.int64).reshape(-1), lemmas)
 
     def transform(self, texts: Sequence[object]) -> Preprocessed:
-        """Preprocess ``texts`` (missing values count as empty answers)."""
+        """Preprocess ``texts`` (missing values count as empty answers); equal texts are done once."""
         clean = ["" if t is None or (isinstance(t, float) and t != t) else str(t) for t in texts]
-        todo = list(dict.fromkeys(t for t in clean if t not in self._docs))
-        if todo:
-            self._process_distinct(todo)
-        rows = [self._docs[t] for t in clean]
+        position: dict[str, int] = {}
+        rows = np.fromiter([position.setdefault(t, len(position)) for t in clean], dtype=np.int64, count=len(clean))
+        distinct = list(position)
+        redacted = redact_texts(distinct)
+        langs = self.identify(redacted)
+        row_list = rows.tolist()
         return Preprocessed(
-            lang=[r[0] for r in rows],
-            tokens=[r[1] for r in rows],
-            folded=[r[2] for r in rows],
-            redacted=[r[3] for r in rows],
+            lang=[langs[d] for d in row_list],
+            redacted=[redacted[d] for d in row_list],
+            words=self._words(redacted, langs),
+            rows=rows,
         )
