@@ -15,10 +15,14 @@ Models use the default settings except ``inner_folds = 2`` (as before, for speed
 fitted as ``textmine.train`` fits them (codebook themes, no cross-validation); each answer
 is preprocessed once and reused by every model (preprocessing is per answer).
 
-The conclusion is computed: per seed, the number of reviewed answers after which each
-strategy first reaches random's final micro-F1 (and macro-F1), then a summary over seeds.
+Random picks are drawn ``--random-draws`` times (independent seeded draws, the first as in
+earlier versions): one draw's final F1 varies by about one round's gain, so random's curve
+is the mean of the draws. The conclusion is computed: per seed, the number of reviewed
+answers after which textmine and each random draw first reach random's final micro-F1 (and
+macro-F1), and textmine's mean gain over random across the rounds; then a summary over
+seeds with the paired t of that gain.
 
-Usage: python scripts/benchmark_active_learning.py [--rounds 6] [--batch 100] [--seeds 0,1,2]
+Usage: python scripts/benchmark_active_learning.py [--rounds 6] [--batch 100] [--seeds 0,1,2] [--random-draws 4]
 """
 
 from __future__ import annotations
@@ -44,7 +48,6 @@ from textmine.review import select_for_review  # noqa: E402
 
 TEST_SHARE = 0.25
 START_SHARE = 0.20
-STRATEGIES = ("textmine", "random")
 
 
 def fast_config() -> dict[str, Any]:
@@ -96,27 +99,30 @@ def first_reaching(curve: list[float], target: float, batch: int) -> int | None:
     return next((r * batch for r, value in enumerate(curve) if value >= target), None)
 
 
-def simulate(lab: Lab, seed: int, rounds: int, batch: int) -> dict[str, Any]:
+def simulate(lab: Lab, seed: int, rounds: int, batch: int, draws: int) -> dict[str, Any]:
     corpus = lab.corpus
     test_rows, start_rows, pool_rows = splits(len(corpus), seed)
     test = corpus.loc[test_rows, ["id", "text", "labels"]].reset_index(drop=True)
-    pick_rng = np.random.default_rng(seed + 2)
+    randoms = [f"random{k}" for k in range(draws)]
+    rngs = {name: np.random.default_rng(seed + 2 + 1000 * k) for k, name in enumerate(randoms)}  # draw 0 as before
+    names = ["textmine", *randoms]
     print(f"\n== seed {seed}: test {len(test)}, labelled at start {len(start_rows)}, pool {len(pool_rows)}; "
-          f"{rounds} rounds of {batch}", flush=True)
+          f"{rounds} rounds of {batch}; {draws} random draw(s)", flush=True)
 
     model0 = lab.fit(start_rows)
     first = lab.score(model0, test)
-    labelled = {name: list(start_rows) for name in STRATEGIES}
-    pool = {name: list(pool_rows) for name in STRATEGIES}
-    models = {name: model0 for name in STRATEGIES}
-    history: dict[str, list[tuple[float, float]]] = {name: [first] for name in STRATEGIES}
+    labelled = {name: list(start_rows) for name in names}
+    pool = {name: list(pool_rows) for name in names}
+    models = {name: model0 for name in names}
+    history: dict[str, list[tuple[float, float]]] = {name: [first] for name in names}
 
     header = f"{'round':>5}  {'labelled':>8}  {'textmine micro':>14}  {'textmine macro':>14}  {'random micro':>12}  {'random macro':>12}"
-    print(header)
+    print(header + ("  (random: mean of the draws)" if draws > 1 else ""))
     print("-" * len(header))
 
     def row(r: int) -> None:
-        (tmi, tma), (rmi, rma) = history["textmine"][r], history["random"][r]
+        (tmi, tma) = history["textmine"][r]
+        rmi, rma = np.mean([history[name][r] for name in randoms], axis=0)
         print(f"{r:>5}  {len(start_rows) + r * batch:>8}  {tmi:>14.3f}  {tma:>14.3f}  {rmi:>12.3f}  {rma:>12.3f}", flush=True)
 
     row(0)
@@ -126,8 +132,9 @@ def simulate(lab: Lab, seed: int, rounds: int, batch: int) -> dict[str, Any]:
         chosen = select_for_review(tagged, themes=model.themes_, thresholds=model.thresholds_, budget=batch,
                                    model=model, text_col="text")
         picked = {"textmine": [int(i) for i in chosen.index]}
-        picked["random"] = sorted(pick_rng.choice(pool["random"], size=min(batch, len(pool["random"])), replace=False).tolist())
-        for name in STRATEGIES:
+        for name in randoms:
+            picked[name] = sorted(rngs[name].choice(pool[name], size=min(batch, len(pool[name])), replace=False).tolist())
+        for name in names:
             taken = set(picked[name])
             labelled[name] += picked[name]
             pool[name] = [i for i in pool[name] if i not in taken]
@@ -135,17 +142,24 @@ def simulate(lab: Lab, seed: int, rounds: int, batch: int) -> dict[str, Any]:
             history[name].append(lab.score(models[name], test))
         row(r)
 
-    reached: dict[str, dict[str, int | None]] = {}
+    reached: dict[str, dict[str, Any]] = {}
+    gain: dict[str, float] = {}
     print()
     for k, metric in enumerate(("micro", "macro")):
-        target = history["random"][-1][k]
-        reached[metric] = {name: first_reaching([h[k] for h in history[name]], target, batch) for name in STRATEGIES}
-        said = ", ".join(f"{name} {_count(reached[metric][name], rounds * batch)}" for name in STRATEGIES)
-        print(f"seed {seed}: random's final {metric}-F1 {target:.3f} first reached after: {said} reviewed answers")
-    counts = {name: label_matrix(corpus.loc[labelled[name], "labels"], lab.themes).sum(axis=0) for name in STRATEGIES}
-    print("positive examples per theme in the final labelled sets (textmine / random):")
-    print("  " + ", ".join(f"{t} {a}/{b}" for t, a, b in zip(lab.themes, counts["textmine"], counts["random"])))
-    return {"seed": seed, "history": history, "reached": reached}
+        curves = {name: [h[k] for h in history[name]] for name in names}
+        random_mean = np.mean([curves[name] for name in randoms], axis=0)
+        target = float(random_mean[-1])  # the random strategy's expected final F1
+        got = {name: first_reaching(curves[name], target, batch) for name in names}
+        reached[metric] = {"textmine": got["textmine"], "random": [got[name] for name in randoms]}
+        gain[metric] = float(np.mean(np.asarray(curves["textmine"][1:]) - random_mean[1:]))
+        said = f"textmine {_count(got['textmine'], rounds * batch)}, random " + "/".join(
+            "-" if got[n] is None else str(got[n]) for n in randoms)
+        print(f"seed {seed}: random's final {metric}-F1 {target:.3f} first reached after: {said} reviewed answers; "
+              f"textmine's mean gain over rounds 1-{rounds}: {gain[metric]:+.4f}")
+    counts = {name: label_matrix(corpus.loc[labelled[name], "labels"], lab.themes).sum(axis=0) for name in names}
+    print(f"positive examples per theme in the final labelled sets (textmine / {randoms[0]}):")
+    print("  " + ", ".join(f"{t} {a}/{b}" for t, a, b in zip(lab.themes, counts["textmine"], counts[randoms[0]])))
+    return {"seed": seed, "history": history, "reached": reached, "gain": gain, "randoms": randoms}
 
 
 def _count(n: int | None, budget: int) -> str:
@@ -154,20 +168,22 @@ def _count(n: int | None, budget: int) -> str:
 
 def summary(results: list[dict[str, Any]], rounds: int, batch: int) -> None:
     budget = rounds * batch
+    value = lambda v: budget + batch if v is None else v  # noqa: E731
     print(f"\n== summary over seeds {', '.join(str(r['seed']) for r in results)} "
-          f"(reviewed answers to reach random's final F1; 'not within {budget}' counts as {budget + batch})")
+          f"(reviewed answers to reach random's final F1, the mean of its draws; 'not within {budget}' counts as {budget + batch})")
     for metric in ("micro", "macro"):
-        parts = []
-        for name in STRATEGIES:
-            values = [r["reached"][metric][name] for r in results]
-            shown = "/".join("-" if v is None else str(v) for v in values)
-            mean = np.mean([budget + batch if v is None else v for v in values])
-            parts.append(f"{name} {shown} (mean {mean:.0f})")
-        print(f"{metric}-F1: " + "; ".join(parts))
+        tm = [r["reached"][metric]["textmine"] for r in results]
+        rd = [np.mean([value(v) for v in r["reached"][metric]["random"]]) for r in results]
+        print(f"{metric}-F1: textmine {'/'.join('-' if v is None else str(v) for v in tm)} (mean {np.mean([value(v) for v in tm]):.0f}); "
+              f"random {'/'.join(f'{v:.0f}' for v in rd)} (mean {np.mean(rd):.0f})")
     for k, metric in enumerate(("micro", "macro")):
-        for name in STRATEGIES:
-            curve = np.mean([[h[k] for h in r["history"][name]] for r in results], axis=0)
-            print(f"mean {metric}-F1 per round, {name:<8}: " + " ".join(f"{v:.3f}" for v in curve))
+        tm_curve = np.mean([[h[k] for h in r["history"]["textmine"]] for r in results], axis=0)
+        rd_curve = np.mean([np.mean([[h[k] for h in r["history"][n]] for n in r["randoms"]], axis=0) for r in results], axis=0)
+        print(f"mean {metric}-F1 per round, textmine: " + " ".join(f"{v:.3f}" for v in tm_curve))
+        print(f"mean {metric}-F1 per round, random  : " + " ".join(f"{v:.3f}" for v in rd_curve))
+        gains = np.array([r["gain"][metric] for r in results])
+        t = gains.mean() / (gains.std(ddof=1) / np.sqrt(len(gains))) if len(gains) > 1 and gains.std(ddof=1) > 0 else float("nan")
+        print(f"textmine's mean {metric}-F1 gain over random, rounds 1-{rounds}: {gains.mean():+.4f} (paired t over seeds {t:.1f})")
     micro = [r["reached"]["micro"]["textmine"] for r in results]
     ahead = sum(v is not None and v < budget for v in micro)
     print(f"textmine reached random's final micro-F1 with fewer reviewed answers on {ahead} of {len(results)} seeds")
@@ -178,6 +194,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=6)
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
+    ap.add_argument("--random-draws", type=int, default=4,
+                    help="random strategies drawn per seed; random's final F1 is their mean (one draw's final varies by about one round)")
     ap.add_argument("--data", default=str(ROOT / "data" / "train" / "answers.csv"))
     ap.add_argument("--codebook", default=str(ROOT / "data" / "codebook.yaml"))
     args = ap.parse_args()
@@ -188,7 +206,7 @@ def main() -> None:
     corpus = corpus[corpus["text"].fillna("").str.strip() != ""].reset_index(drop=True)
     lab = Lab(corpus, Path(args.codebook), fast_config())
     print(f"{len(corpus)} answers; seeds {', '.join(map(str, seeds))}; {args.rounds} rounds of {args.batch}", flush=True)
-    results = [simulate(lab, seed, args.rounds, args.batch) for seed in seeds]
+    results = [simulate(lab, seed, args.rounds, args.batch, max(1, args.random_draws)) for seed in seeds]
     summary(results, args.rounds, args.batch)
     print(f"\n{time.perf_counter() - started:.0f} s")
 

@@ -136,7 +136,7 @@ def test_round_trip_every_output_format(tmp_path: Path, suffix: str):
     assert back["text"].tolist() == df["text"].tolist()
 
 
-def test_csv_chunks_format_probabilities_as_pandas_does():
+def test_csv_chunks_format_probabilities_and_scores_as_pandas_does():
     from textmine.files import encode_chunk
 
     rng = np.random.default_rng(0)
@@ -144,9 +144,12 @@ def test_csv_chunks_format_probabilities_as_pandas_does():
         "p": np.round(rng.random(500), 4), "edges": np.resize([0.0, 1.0, 0.0001, 0.9999, 0.5], 500),
         "neg_zero": np.resize([-0.0, 0.25], 500), "more_decimals": rng.random(500), "big": rng.random(500) * 3,
         "with_nan": np.resize([0.5, np.nan], 500), "text": ["a,b", "x"] * 250,
+        "scores": np.resize([1.0, 5.0, np.nan, 3.0, 2.5], 500), "all_missing": np.full(500, np.nan),
+        "odd": np.resize([1e20, -2.25, np.inf, -np.inf, 1 / 3, 1e-5], 500), "zeros": np.resize([0.0, -0.0, 7.0], 500),
     })
-    assert encode_chunk(df, ".csv", header=True) == df.to_csv(index=False).encode("utf-8")
-    assert encode_chunk(df, ".csv", header=False) == df.to_csv(index=False, header=False).encode("utf-8")
+    for frame in (df, df.iloc[:0], df[["scores"]], df[["all_missing"]]):  # one column: a missing value is written '""'
+        assert encode_chunk(frame, ".csv", header=True) == frame.to_csv(index=False).encode("utf-8")
+        assert encode_chunk(frame, ".csv", header=False) == frame.to_csv(index=False, header=False).encode("utf-8")
 
 
 def test_scores_parsed_once_per_distinct_value_equal_value_by_value():

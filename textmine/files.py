@@ -378,19 +378,31 @@ def atomic_write(path: PathLike, write: Callable[[str], object]) -> None:
 
 
 _FOUR_DECIMALS = np.array([repr(k / 10_000) for k in range(10_001)], dtype=object)
+_FEW_VALUES = 1000  # distinct values up to which a float column is formatted once per value
 
 
 def _fast_floats(df: pd.DataFrame) -> pd.DataFrame:
-    """Float columns whose values all lie in 0-1 with at most four decimals (probabilities),
-    as the very strings pandas' CSV writer gives them, looked up instead of formatted."""
+    """Float columns as the very strings pandas' CSV writer gives them, looked up instead of
+    formatted value by value: probabilities (all values in 0-1 with at most four decimals)
+    from a table, and columns of few distinct values (scores 1-5, missing as "") by
+    formatting each distinct value once, with pandas itself."""
     out = None
     for col in df.columns[[dt == np.float64 for dt in df.dtypes]]:
         values = df[col].to_numpy()
         k = np.rint(values * 10_000)
-        if not (np.all((k >= 0) & (k <= 10_000) & ~np.signbit(values)) and np.array_equal(k / 10_000, values)):
-            continue
+        if np.all((k >= 0) & (k <= 10_000) & ~np.signbit(values)) and np.array_equal(k / 10_000, values):
+            strings = _FOUR_DECIMALS[k.astype(np.int64)]
+        else:
+            if np.any((values == 0) & np.signbit(values)):  # -0.0 would meet 0.0 below but is written apart
+                continue
+            distinct, inverse = np.unique(values, return_inverse=True)  # NaNs are one value at the end
+            if len(distinct) > _FEW_VALUES:
+                continue
+            # beside a second column, so that a missing value is written "" as in the table
+            formatted = pd.DataFrame({"v": distinct, "w": 0}).to_csv(header=False, index=False).splitlines()
+            strings = np.array([f[: -len(",0")] for f in formatted], dtype=object)[np.asarray(inverse).reshape(-1)]
         out = df.copy() if out is None else out
-        out[col] = _FOUR_DECIMALS[k.astype(np.int64)]
+        out[col] = strings
     return df if out is None else out
 
 
