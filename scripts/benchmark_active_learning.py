@@ -23,6 +23,7 @@ macro-F1), and textmine's mean gain over random across the rounds; then a summar
 seeds with the paired t of that gain.
 
 Usage: python scripts/benchmark_active_learning.py [--rounds 6] [--batch 100] [--seeds 0,1,2] [--random-draws 4]
+       [--skew-like data/sample_survey_labels.csv]
 """
 
 from __future__ import annotations
@@ -92,6 +93,21 @@ def splits(n: int, seed: int) -> tuple[list[int], list[int], list[int]]:
     rest = np.random.default_rng(seed + 1).permutation(rest)
     n_start = round(START_SHARE * len(rest))
     return sorted(test.tolist()), sorted(rest[:n_start].tolist()), sorted(rest[n_start:].tolist())
+
+
+def skewed_like(corpus: pd.DataFrame, reference: pd.DataFrame, themes: list[str], seed: int = 123) -> pd.DataFrame:
+    """A seeded subsample of ``corpus`` whose theme shares approach those of the labelled
+    ``reference`` answers (e.g. a real survey's, where most answers are about a few themes):
+    each answer is kept with a probability proportional to the largest ratio, over its
+    themes, of the reference's share to the corpus's (answers without a theme: the ratio of
+    such answers)."""
+    reference = reference[reference["text"].fillna("").str.strip() != ""]
+    Yr, Yc = label_matrix(reference["labels"], themes), label_matrix(corpus["labels"], themes)
+    ratio = Yr.mean(axis=0) / np.maximum(Yc.mean(axis=0), 1e-12)
+    none_ratio = (Yr.sum(axis=1) == 0).mean() / max((Yc.sum(axis=1) == 0).mean(), 1e-12)
+    weight = np.where(Yc.sum(axis=1) == 0, none_ratio, (Yc * ratio).max(axis=1))
+    keep = np.random.default_rng(seed).random(len(corpus)) < weight / weight.max()
+    return corpus[keep].reset_index(drop=True)
 
 
 def first_reaching(curve: list[float], target: float, batch: int) -> int | None:
@@ -197,6 +213,9 @@ def main() -> None:
     ap.add_argument("--random-draws", type=int, default=4,
                     help="random strategies drawn per seed; random's final F1 is their mean (one draw's final varies by about one round)")
     ap.add_argument("--data", default=str(ROOT / "data" / "train" / "answers.csv"))
+    ap.add_argument("--skew-like", metavar="LABELLED_FILE",
+                    help="subsample the corpus to this file's theme shares first (e.g. data/sample_survey_labels.csv: "
+                         "a real survey's pool, where a few themes dominate)")
     ap.add_argument("--codebook", default=str(ROOT / "data" / "codebook.yaml"))
     args = ap.parse_args()
     started = time.perf_counter()
@@ -204,6 +223,12 @@ def main() -> None:
 
     corpus = textmine.read_table(args.data)
     corpus = corpus[corpus["text"].fillna("").str.strip() != ""].reset_index(drop=True)
+    if args.skew_like:
+        themes = textmine.load_codebook(args.codebook).ids
+        corpus = skewed_like(corpus, textmine.read_table(args.skew_like), themes)
+        shares = label_matrix(corpus["labels"], themes).mean(axis=0)
+        print(f"corpus subsampled to the theme shares of {args.skew_like}: {len(corpus)} answers; "
+              + ", ".join(f"{t} {v:.2f}" for t, v in zip(themes, shares)))
     lab = Lab(corpus, Path(args.codebook), fast_config())
     print(f"{len(corpus)} answers; seeds {', '.join(map(str, seeds))}; {args.rounds} rounds of {args.batch}", flush=True)
     results = [simulate(lab, seed, args.rounds, args.batch, max(1, args.random_draws)) for seed in seeds]

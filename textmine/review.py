@@ -146,9 +146,12 @@ def select_for_review(
     candidates (computed on the model's features) to the power ``[review]
     representativeness_weight`` of ``defaults.toml``. So uncertain answers that are
     like many others come first and one-off outliers (garbled or off-topic answers,
-    whose labels teach the model little) later. In the simulated review loop
-    (scripts/benchmark_active_learning.py) both orders beat random picks by about 0.01
-    micro-F1 mid-way and are within seed noise of each other (scripts/BENCHMARKS.md).
+    whose labels teach the model little) later. The order serves the reviewer: what the
+    model is least sure of is checked first. As a way to improve the next model it is
+    about as good as random picks: in the simulated review loop
+    (scripts/benchmark_active_learning.py, scripts/BENCHMARKS.md) it is +0.002 to +0.004
+    micro-F1 ahead of random on the corpus and slightly behind on a pool skewed like a
+    real survey; no other selection tried did clearly better.
 
     The budget is shared among the themes round by round: in each round every theme,
     in the order of ``themes``, takes the not yet chosen non-empty answer with the
