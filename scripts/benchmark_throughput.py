@@ -249,7 +249,7 @@ def _breakdown_worker(mode: str, csv_path: Path, n: int) -> dict[str, float]:
     t = time.perf_counter()
     import scipy.sparse as sp
 
-    from textmine.features import tfidf_transform
+    from textmine.features import words_features
     from textmine.files import TableWriter, iter_table
     from textmine.model import load_model
     from textmine.predict import _warm_up, classify
@@ -275,10 +275,9 @@ def _breakdown_worker(mode: str, csv_path: Path, n: int) -> dict[str, float]:
     redacted = timed("redact", lambda: redact_texts(distinct))
     timed("identify", lambda: pre.identify(redacted))
     prep = timed("transform", lambda: pre.transform(texts))
-    words, rows = prep.distinct()
-    word, char = model.word_vectorizer_, model.char_vectorizer_
-    Xw = timed("word", lambda: tfidf_transform(word, word.analyzer.piece_counts(words.lemmas, words.pair_of, words.lengths, word.vocabulary_)))
-    Xc = timed("char", lambda: tfidf_transform(char, char.analyzer.piece_counts(words.folded, words.word_of, words.lengths, char.vocabulary_)))
+    words, _ = prep.distinct()
+    Xw = timed("word", lambda: words_features(model.word_vectorizer_, None, words))
+    Xc = timed("char", lambda: words_features(None, model.char_vectorizer_, words))
     X = timed("hstack", lambda: sp.hstack([Xw, Xc], format="csr"))
     timed("proba", lambda: model._proba(model.estimators_, X))
     tagged = classify(df, model, text_col=TEXT_COL)
@@ -323,8 +322,8 @@ def breakdown(csv_path: Path, n: int, repeat: int = 2) -> list[list[str]]:
         ("redaction (redact_texts)", parts["redact"]),
         ("language identification (Preprocessor.identify)", parts["identify"]),
         ("spaCy tokenisation + lemmas (transform - redaction - identify)", parts["transform"] - parts["redact"] - parts["identify"]),
-        ("word features (piece_counts of lemma n-grams, tf-idf)", parts["word"]),
-        ("character features (piece_counts of char n-grams, tf-idf)", parts["char"]),
+        ("word features (words_features, lemma n-grams)", parts["word"]),
+        ("character features (words_features, char n-grams)", parts["char"]),
         ("sp.hstack of the two blocks", parts["hstack"]),
         ("predict_proba (model._proba, one LR per theme)", parts["proba"]),
         ("rest of classify (classify - transform - features - proba)",

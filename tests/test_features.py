@@ -4,12 +4,17 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from textmine.features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, block_features, tfidf_transform
+from textmine.features import CharWbNgrams, FastTfidfVectorizer, WordNgrams, tfidf_transform
 from textmine.preprocess import Preprocessor
 
 DOCS = ["Hakemuksen käsittely kestää liian kauan", "Handläggningen tog åtta månader", "The application took months",
         "käsittely käsittely käsittely", "", "!!!", "no answer from the phone line", "ei vastausta puhelimessa",
         "The application took months, the application was lost"]
+
+
+def block_features(vectorizer, docs):
+    """A fitted vectorizer's matrix for ``docs`` by its analyzer's fast ``counts`` and tfidf_transform."""
+    return tfidf_transform(vectorizer, vectorizer.analyzer.counts(docs, vectorizer.vocabulary_))
 
 
 @pytest.fixture(scope="module")

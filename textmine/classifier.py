@@ -63,7 +63,7 @@ def _features(word: Any, char: Any, prep: Preprocessed) -> sp.csr_matrix:
     computed once per distinct answer."""
     words, rows = prep.distinct()
     X = words_features(word, char, words)
-    return X if len(rows) == X.shape[0] and np.array_equal(rows, np.arange(len(rows))) else X[rows]
+    return X if words is prep.words else X[rows]
 
 
 class ThemeClassifier(BaseEstimator):  # type: ignore[misc]

@@ -15,7 +15,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from ._config import setting
-from .preprocess import Words, pieces_per_doc, ragged_take
+from .preprocess import Words, ragged_take, token_lists
 
 
 def _count_matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
@@ -55,11 +55,16 @@ def _concat(parts: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
+def _spaceless(tokens: list[str]) -> bool:
+    """Whether no token holds a space (else its n-grams could not be told apart from longer
+    ones, and the exact paths fall back): the joined tokens have no more spaces than gaps."""
+    return " ".join(tokens).count(" ") == max(len(tokens) - 1, 0)
+
+
 def _token_stream(docs: list[list[str]]) -> tuple[list[str], np.ndarray] | None:
-    """All tokens of ``docs`` in order and the document of each, or None when a token holds a
-    space (its n-grams could not be told apart from longer ones: the exact paths fall back)."""
+    """All tokens of ``docs`` in order and the document of each, or None when a token holds a space."""
     flat = list(itertools.chain.from_iterable(docs))
-    if " ".join(flat).count(" ") != max(len(flat) - 1, 0):  # more spaces than gaps
+    if not _spaceless(flat):
         return None
     lengths = np.fromiter(map(len, docs), dtype=np.int64, count=len(docs))
     return flat, np.repeat(np.arange(len(docs), dtype=np.int64), lengths)
@@ -178,8 +183,8 @@ class WordNgrams:
         index = _vocabulary_cache(self, vocabulary, self._index)
         shape = (len(lengths), len(vocabulary))
         flat = list(itertools.chain.from_iterable(pieces))
-        if index is None or " ".join(flat).count(" ") != max(len(flat) - 1, 0):  # a token holds a space
-            docs = [list(itertools.chain.from_iterable(d)) for d in pieces_per_doc(pieces, of, lengths)]
+        if index is None or not _spaceless(flat):
+            docs = token_lists(pieces, of, lengths)
             pairs = [(i, vocabulary[g]) for i, doc in enumerate(docs) for g in self(doc) if g in vocabulary]
             found = np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
             return _count_matrix(found[:, 0], found[:, 1], shape)
@@ -369,13 +374,6 @@ def words_features(word: Any, char: Any, words: Words) -> sp.csr_matrix:
     if char is not None:
         blocks.append(tfidf_transform(char, char.analyzer.piece_counts(words.folded, words.word_of, words.lengths, char.vocabulary_)))
     return sp.hstack(blocks, format="csr")
-
-
-def block_features(vectorizer: Any, docs: list[Any]) -> sp.csr_matrix:
-    """A fitted TfidfVectorizer's matrix for ``docs`` (token lists or folded texts), computed
-    by the analyzer's fast ``counts`` and :func:`tfidf_transform`: the same values as
-    ``vectorizer.transform(docs)``."""
-    return tfidf_transform(vectorizer, vectorizer.analyzer.counts(docs, vectorizer.vocabulary_))
 
 
 def tfidf_transform(vectorizer: Any, counts: sp.csr_matrix) -> sp.csr_matrix:

@@ -241,6 +241,11 @@ def pieces_per_doc(pieces: Sequence[Any], of: np.ndarray, lengths: np.ndarray) -
     return [[pieces[k] for k in at[a:b]] for a, b in zip([0, *cuts[:-1]], cuts)]
 
 
+def token_lists(pieces: Sequence[tuple[str, ...]], of: np.ndarray, lengths: np.ndarray) -> list[list[str]]:
+    """Per document, the tokens of its pieces in order (see :func:`pieces_per_doc`)."""
+    return [list(itertools.chain.from_iterable(d)) for d in pieces_per_doc(pieces, of, lengths)]
+
+
 @dataclass(frozen=True, eq=False)
 class Words:
     """Distinct answers as sequences of whitespace-separated words, shared between answers.
@@ -274,7 +279,7 @@ class Words:
     @cached_property
     def doc_tokens(self) -> list[list[str]]:
         """Lemmas per answer, as lists."""
-        return [list(itertools.chain.from_iterable(d)) for d in pieces_per_doc(self.lemmas, self.pair_of, self.lengths)]
+        return token_lists(self.lemmas, self.pair_of, self.lengths)
 
     @cached_property
     def doc_folded(self) -> list[str]:
@@ -314,7 +319,8 @@ class Preprocessed:
 
     def distinct(self) -> tuple[Words, np.ndarray]:
         """The distinct answers these rows use (:class:`Words`) and each row's position in them:
-        only the answers needed, so a small part of a large batch stays small."""
+        only the answers needed, so a small part of a large batch stays small. When the rows
+        are the distinct answers in order, that is ``words`` itself and ``rows``."""
         if len(self.rows) == len(self.words) and np.array_equal(self.rows, np.arange(len(self.rows))):
             return self.words, self.rows
         docs, inverse = np.unique(self.rows, return_inverse=True)
@@ -323,9 +329,10 @@ class Preprocessed:
     def take(self, idx: Sequence[int] | np.ndarray) -> Preprocessed:
         """The answers at positions ``idx``."""
         idx = np.asarray(idx, dtype=np.int64).reshape(-1)
+        at = idx.tolist()
         return Preprocessed(
-            lang=[self.lang[i] for i in idx.tolist()],
-            redacted=[self.redacted[i] for i in idx.tolist()],
+            lang=[self.lang[i] for i in at],
+            redacted=[self.redacted[i] for i in at],
             words=self.words,
             rows=self.rows[idx],
         )
