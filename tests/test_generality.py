@@ -281,3 +281,48 @@ def test_unknown_label_mode_setting_is_refused(mc_split):
     cfg["model"] = {**cfg["model"], "label_mode": "bogus"}
     with pytest.raises(TextmineError, match=r"Unknown label_mode 'bogus' in the settings\. Use one of: auto, multi\."):
         train(mc_split[0], config=cfg, cross_validation=False)
+
+
+def _indicator_frame(n: int, seed: int) -> pd.DataFrame:
+    """Answers with one 0/1 column per label, written in the many ways exports write them."""
+    rng = random.Random(seed)
+    words = {"price": "too expensive price", "quality": "broken poor quality", "delivery": "late delivery parcel"}
+    rows = []
+    for i in range(n):
+        on = [lab for lab in words if rng.random() < 0.4]
+        text = " and ".join(words[lab] for lab in on) or "nothing to add"
+        rows.append({"comment": f"{text} {i % 5}", **{lab: (lab in on) for lab in words}})
+    df = pd.DataFrame(rows)
+    df["price"] = df["price"].astype(int)  # 1/0
+    df["quality"] = df["quality"].map({True: "yes", False: ""})  # yes/empty
+    return df  # delivery: True/False
+
+
+def test_indicator_label_columns_train_and_evaluate(tmp_path: Path, capsys):
+    _indicator_frame(200, 0).to_csv(tmp_path / "train.csv", index=False)
+    _indicator_frame(60, 1).to_csv(tmp_path / "test.csv", index=False)
+    cols = ["price", "quality", "delivery"]
+    model = train(tmp_path / "train.csv", text_col="comment", labels_col=cols, config=small_config(), out=tmp_path / "m")
+    assert model.themes_ == sorted(cols) and model.label_mode_ == "multi"
+    assert model.card_["training_data"]["per_theme"]["price"] == int(_indicator_frame(200, 0)["price"].sum())
+    result = evaluate(model, tmp_path / "test.csv", text_col="comment", labels_col=cols)
+    assert result["micro_f1"] > 0.9 and result["per_theme"]["delivery"]["support"] > 0
+    code = main(["evaluate", "--model", str(tmp_path / "m"), "--data", str(tmp_path / "test.csv"),
+                 "--text-col", "comment", "--labels-col", *cols, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["micro_f1"] == result["micro_f1"]
+
+
+def test_indicator_columns_with_other_values_are_listed_at_once(tmp_path: Path, capsys):
+    df = _indicator_frame(40, 2)
+    df.loc[3, "price"] = 2
+    df.loc[7, "quality"] = "maybe"
+    df.to_csv(tmp_path / "bad.csv", index=False)
+    code = main(["train", "--data", str(tmp_path / "bad.csv"), "--text-col", "comment",
+                 "--labels-col", "price", "quality", "delivery", "--out", str(tmp_path / "m")])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and "Traceback" not in err and len(err.splitlines()) == 1
+    assert err.startswith("Error: Indicator label columns must hold 1 or 0")
+    assert "'price' has '2' in row 5 (1 such cell); 'quality' has 'maybe' in row 9 (1 such cell)" in err
+    with pytest.raises(TextmineError, match=r"Columns 'nope', 'nada' are not in the data\. Columns in the data: \["):
+        train(df, text_col="comment", labels_col=["price", "nope", "nada"], config=small_config())

@@ -27,10 +27,12 @@ EXAMPLES = {
   textmine themes""",
     "train": """examples:
   textmine train --data data/train/answers.csv --codebook data/codebook.yaml --out models/mine
-  textmine train --data train.csv --text-col review --labels-col tags --label-sep ';' --out models/reviews""",
+  textmine train --data train.csv --text-col review --labels-col tags --label-sep ';' --out models/reviews
+  textmine train --data train.csv --text-col comment --labels-col price quality delivery --out models/shop""",
     "evaluate": """examples:
   textmine evaluate --model models/mine --data test.csv
-  textmine evaluate --model models/mine --data test.csv --json > metrics.json""",
+  textmine evaluate --model models/mine --data test.csv --json > metrics.json
+  textmine evaluate --model models/shop --data test.csv --text-col comment --labels-col price quality delivery""",
     "predict": """examples:
   textmine predict survey.csv -o tagged.csv
   textmine predict survey.xlsx --sheet Answers --text-col improvement -o tagged.parquet --redact""",
@@ -107,7 +109,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codebook", metavar="YAML", help="codebook of themes (default: the themes found in the labels)")
     p.add_argument("--out", required=True, metavar="DIR", help="directory for model.joblib and model_card.json")
     p.add_argument("--text-col", default="text")
-    p.add_argument("--labels-col", default="labels")
+    p.add_argument("--labels-col", nargs="+", default=["labels"], metavar="COL",
+                   help="the labels column (labels joined by --label-sep); or several 0/1 indicator columns, "
+                        "one per label, named by the label")
     p.add_argument("--label-sep", default="|")
     p.add_argument("--id-col", default="id")
     p.add_argument("--min-examples", type=int, metavar="N",
@@ -120,7 +124,9 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", required=True, metavar="DIR")
     p.add_argument("--data", required=True, metavar="PATH")
     p.add_argument("--text-col", default="text")
-    p.add_argument("--labels-col", default="labels")
+    p.add_argument("--labels-col", nargs="+", default=["labels"], metavar="COL",
+                   help="the labels column (labels joined by --label-sep); or several 0/1 indicator columns, "
+                        "one per label, named by the label")
     p.add_argument("--label-sep", default="|")
     p.add_argument("--json", action="store_true", help="print one JSON object")
 

@@ -33,7 +33,7 @@ MESSAGES: dict[str, str] = {
     "E040": "The training data has no rows with text. Give a labelled CSV/XLSX/Parquet with a text column and a labels column.",
     "E041": "Unknown theme id{s} in the labels: {details}. Known ids: {known}. Fix the labels or add the theme to the codebook.",
     "E042": "Theme{s} with fewer than {minimum} examples: {details}. Label more answers, remove the theme from the codebook/labels, or pass --min-examples N to leave out labels with fewer than N examples (with a warning).",
-    "E043": "The training data has no labels at all. Fill the '{labels_col}' column with theme ids joined by '{sep}'.",
+    "E043": "The training data has no labels at all. Fill the '{labels_col}' column with theme ids joined by '{sep}' (or, with one 0/1 column per label, mark some answers with 1).",
     "E044": "Theme{s} never absent from the training data: {details}. A classifier needs answers without the theme too.",
     # models
     "E050": "No model at {path}: expected model.joblib and model_card.json there. Train one with `textmine train --data DATA --out {path}`.",
@@ -66,6 +66,7 @@ MESSAGES: dict[str, str] = {
     "E120": "The label separator is empty. Pass the character that joins several labels in a cell, e.g. --label-sep '|' or --label-sep ';'.",
     "E121": "min_examples must be a whole number of at least 1, not {value!r}. Pass e.g. --min-examples 3.",
     "E122": "Unknown label_mode '{value}' in the settings. Use one of: auto, multi.",
+    "E123": "Indicator label columns must hold 1 or 0 (true/false, yes/no, x or empty): {details}. Fix those cells, or give a single labels column with --labels-col NAME.",
 }
 
 

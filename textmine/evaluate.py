@@ -11,7 +11,17 @@ import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
 from ._config import setting
-from .labels import Warn, describe_unseen, load_labelled, matrix_of, parse_labels, unseen_labels, warn_user
+from .labels import (
+    LabelsCol,
+    Warn,
+    describe_unseen,
+    labels_key,
+    load_labelled,
+    matrix_of,
+    parse_labels,
+    unseen_labels,
+    warn_user,
+)
 from .predict import decisions, probabilities
 
 PathLike = str | os.PathLike[str]
@@ -85,7 +95,7 @@ def evaluate(
     data: pd.DataFrame | PathLike,
     *,
     text_col: str = "text",
-    labels_col: str = "labels",
+    labels_col: LabelsCol = "labels",
     label_sep: str = "|",
     warn: Warn | None = None,
 ) -> dict[str, Any]:
@@ -96,6 +106,9 @@ def evaluate(
     (share of answers coded automatically vs their exact-match accuracy), and
     ``label_mode``, ``empty_answers`` and ``unseen_labels``.
 
+    ``labels_col`` is the labels column, or several indicator columns (one 0/1 column per
+    label, as in :func:`textmine.train`).
+
     Predictions follow the model's label mode (:meth:`ThemeClassifier.decide`). Labels the
     model never saw are warned about, listed in ``unseen_labels`` ({label: answers}) and in
     ``per_theme``, and count as missed (false negatives); so do the labels of empty answers,
@@ -104,7 +117,7 @@ def evaluate(
     warn = warn or warn_user
     df = load_labelled(data, text_col=text_col, labels_col=labels_col)
     themes = list(model.themes_)
-    parsed = parse_labels(df[labels_col], label_sep)
+    parsed = parse_labels(df[labels_key(labels_col)], label_sep)
     unseen = unseen_labels(parsed, themes)
     if unseen:
         warn(describe_unseen(unseen, themes))

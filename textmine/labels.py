@@ -5,6 +5,10 @@ list (``["a", "b"]``; Parquet and JSONL lists too), a number (``2``, ``2.0`` and
 are the same label ``2``), or nothing (an answer with no theme). Labels are stripped, inner
 runs of spaces are made one, duplicates in a row count once, and case is kept: ``Positive``
 and ``positive`` are different labels (training warns when two labels differ only by case).
+
+Labels may also come as indicator columns, one 0/1 column per label (as many public datasets
+ship them): give several column names as ``labels_col`` and each column whose cell is 1 (or
+true, yes, x) is a label of that answer, named after the column.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from .files import read_table, require_columns
 
 PathLike = str | os.PathLike[str]
 Warn = Callable[[str], None]
+# one labels column, or several indicator columns (one 0/1 column per label)
+LabelsCol = str | Sequence[str]
 _INTEGRAL = re.compile(r"^[+-]?\d+\.0*$")
 _SPACES = re.compile(r"\s+")
 # separators people use for several labels in one cell (a hint when --label-sep is another)
@@ -129,14 +135,64 @@ def label_mode(Y: np.ndarray) -> str:
     return "multi"
 
 
+_TRUE = frozenset({"1", "true", "yes", "y", "x"})
+_FALSE = frozenset({"0", "false", "no", "n", ""})
+
+
+def labels_key(labels_col: LabelsCol) -> str:
+    """The column :func:`load_labelled` leaves the labels in: ``labels_col`` itself, or for
+    several indicator columns a new column named after them (``'a+b+c'``)."""
+    cols = [labels_col] if isinstance(labels_col, str) else list(labels_col)
+    return cols[0] if len(cols) == 1 else "+".join(map(str, cols))
+
+
+def _indicator(value: object) -> bool | None:
+    """True/False for a cell of an indicator column (1/0, 1.0, true/false, yes/no, x, empty), else None."""
+    if value is None or (pd.api.types.is_scalar(value) and pd.isna(value)):
+        return False
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return bool(value) if value in (0, 1) else None
+    text = str(value).strip().casefold()
+    if _INTEGRAL.match(text):
+        text = str(int(float(text)))
+    return True if text in _TRUE else False if text in _FALSE else None
+
+
+def indicator_labels(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
+    """Per row, the list of ``columns`` whose cell is 1 (true, yes, x); raises E123 naming every
+    column with another value (its first bad row as in the file, where the header is row 1)."""
+    require_columns(df, list(columns), what="Label column")
+    flags, bad = {}, []
+    for col in columns:
+        values = df[col].map(_indicator)
+        wrong = values.isna()
+        if wrong.any():
+            first = int(np.flatnonzero(wrong.to_numpy())[0])
+            count = int(wrong.sum())
+            bad.append(f"'{col}' has {df[col].iloc[first]!r} in row {first + 2} ({count} such cell{'s' if count > 1 else ''})")
+        flags[col] = values.map(lambda v: v is True).to_numpy(dtype=bool)
+    if bad:
+        raise TextmineError("E123", details="; ".join(bad))
+    names = [_one_label(c) for c in columns]
+    return pd.Series([[n for n, col in zip(names, columns) if flags[col][i]] for i in range(len(df))],
+                     index=df.index, dtype=object)
+
+
 def load_labelled(
     data: pd.DataFrame | PathLike | Sequence[PathLike],
     *,
     text_col: str = "text",
-    labels_col: str = "labels",
+    labels_col: LabelsCol = "labels",
     id_col: str = "id",
 ) -> pd.DataFrame:
-    """One DataFrame from a frame, a file, or several files (later files win on equal ``id_col``)."""
+    """One DataFrame from a frame, a file, or several files (later files win on equal ``id_col``).
+
+    With several ``labels_col`` (indicator columns), the labels they mark are put in a new
+    column named :func:`labels_key` as lists.
+    """
+    cols = [labels_col] if isinstance(labels_col, str) else list(labels_col)
     if isinstance(data, pd.DataFrame):
         frames = [data]
     elif isinstance(data, (str, os.PathLike)):
@@ -144,11 +200,13 @@ def load_labelled(
     else:
         frames = [read_table(p) for p in data]
     for frame in frames:
-        require_columns(frame, [text_col, labels_col])
+        require_columns(frame, [text_col, *cols])
     df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0].reset_index(drop=True)
     if len(frames) > 1 and id_col in df.columns:
         ids = df[id_col].astype(str)
         df = df[~ids.duplicated(keep="last") | df[id_col].isna()].reset_index(drop=True)
+    if len(cols) > 1:
+        df = df.assign(**{labels_key(cols): indicator_labels(df, cols)})
     return df
 
 

@@ -31,7 +31,7 @@ from .classifier import ThemeClassifier
 from .codebook import Codebook, load_codebook
 from .errors import TextmineError
 from .evaluate import metrics
-from .labels import Warn, check_labels, load_labelled, matrix_of, parse_labels, warn_user
+from .labels import LabelsCol, Warn, check_labels, labels_key, load_labelled, matrix_of, parse_labels, warn_user
 from .model import save_model
 from .preprocess import Preprocessed
 
@@ -126,7 +126,7 @@ def train(
     codebook: Codebook | PathLike | None = None,
     out: PathLike | None = None,
     text_col: str = "text",
-    labels_col: str = "labels",
+    labels_col: LabelsCol = "labels",
     label_sep: str = "|",
     id_col: str = "id",
     config: dict[str, Any] | PathLike | None = None,
@@ -145,6 +145,9 @@ def train(
         (concatenated; later files' rows win on equal ``id_col``).
     codebook:
         A :class:`Codebook` or its path. Without it the themes are the labels found in the data.
+    labels_col:
+        The labels column (labels joined by ``label_sep``, or lists), or several indicator
+        columns, one 0/1 column per label, named by the label.
     out:
         Directory to save ``model.joblib`` and ``model_card.json`` to.
     config:
@@ -173,13 +176,14 @@ def train(
         cfg["train"]["drop_rare_labels"] = True
     book = load_codebook(codebook) if isinstance(codebook, (str, os.PathLike)) else codebook
     df = load_labelled(data, text_col=text_col, labels_col=labels_col, id_col=id_col)
+    labels = labels_key(labels_col)
     texts = df[text_col].fillna("").astype(str)
     keep = texts.str.strip() != ""
     df, texts = df[keep].reset_index(drop=True), texts[keep].reset_index(drop=True)
     if len(df) == 0:
         raise TextmineError("E040")
-    parsed = parse_labels(df[labels_col], label_sep)
-    themes = check_labels(df, labels_col=labels_col, sep=label_sep, codebook=book,
+    parsed = parse_labels(df[labels], label_sep)
+    themes = check_labels(df, labels_col=labels, sep=label_sep, codebook=book,
                           min_examples=cfg["model"]["min_examples_per_theme"],
                           drop_rare=cfg["train"].get("drop_rare_labels", "without_codebook"), warn=warn, parsed=parsed)
     Y = matrix_of(parsed, themes)
@@ -220,7 +224,7 @@ def train(
         # the large-data rule of [train] large_data_* when it applied (None: the usual folds)
         "scaling": scaling,
         "training_data": {
-            "sha256": _data_hash(texts.tolist(), df[labels_col].tolist()),
+            "sha256": _data_hash(texts.tolist(), df[labels].tolist()),
             "n_answers": len(df),
             "per_theme": {t: int(n) for t, n in zip(themes, Y.sum(axis=0))},
             "per_language": dict(sorted(langs.items())),
