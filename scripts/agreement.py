@@ -38,7 +38,7 @@ from textmine.classifier import ThemeClassifier  # noqa: E402
 from textmine.codebook import load_codebook  # noqa: E402
 from textmine.evaluate import format_metrics, metrics  # noqa: E402
 from textmine.labels import label_matrix  # noqa: E402
-from textmine.train import scaling_rule  # noqa: E402
+from textmine.train import _fold_predictions, apply_scaling_rule  # noqa: E402
 
 CORPUS = ROOT / "data" / "train" / "answers.csv"
 REVIEW = ROOT / "data" / "train" / "review"
@@ -61,22 +61,21 @@ def out_of_fold_labels(corpus: pd.DataFrame, themes: list[str], *, folds: int = 
     """id,labels of the model's predictions for every corpus answer, each made by a model
     trained on the other folds (the shipped settings, the large-data rule included)."""
     cfg = load_config()
-    rule = scaling_rule(len(corpus), cfg) or {}
-    cfg["model"].update({k: rule[k] for k in ("inner_folds", "tol") if k in rule})
+    apply_scaling_rule(cfg, len(corpus))
     Y = label_matrix(corpus["labels"], themes)
-    model = ThemeClassifier(themes=themes, config=cfg)
-    prep = model.preprocessor().transform(corpus["text"].tolist())
+    prep = ThemeClassifier(themes=themes, config=cfg).preprocessor().transform(corpus["text"].tolist())
     splits = KFold(folds, shuffle=True, random_state=cfg["model"]["seed"]).split(np.arange(len(corpus)))
-
-    def fold(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        fitted = ThemeClassifier(themes=themes, config=cfg).fit(prep.take(train), Y[train])
-        return test, fitted.predict(prep.take(test))
-
     pred = np.zeros_like(Y)
-    for test, fold_pred in joblib.Parallel(n_jobs=2)(joblib.delayed(fold)(tr, te) for tr, te in splits):
+    tasks = (joblib.delayed(_fold_predictions)(cfg, themes, prep, Y, tr, te) for tr, te in splits)
+    for test, fold_pred in joblib.Parallel(n_jobs=2)(tasks):
         pred[test] = fold_pred
     labels = ["|".join(t for t, on in zip(themes, row) if on) for row in pred]
     return pd.DataFrame({"id": corpus["id"], "labels": labels})
+
+
+def with_texts(other: pd.DataFrame, corpus: pd.DataFrame) -> pd.DataFrame:
+    """A re-annotation with the corpus texts and languages beside it, to score others against it."""
+    return other.merge(corpus[["id", "text", "lang"]], on="id")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -93,15 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     later = [name for name in others if name.startswith("blind_reannotation_later_")]
     if len(later) == 2:  # the two later annotators against each other (the first as the reference)
         first, second = (others[name] for name in later)
-        results[f"{later[1]} vs {later[0]}"] = agreement(
-            first.merge(corpus[["id", "text", "lang"]], on="id"), second, themes)
+        results[f"{later[1]} vs {later[0]}"] = agreement(with_texts(first, corpus), second, themes)
     if args.with_model:
         model = out_of_fold_labels(corpus, themes).set_index("id")
         for name, other in others.items():
             picked = model.loc[other["id"]].reset_index()
             results[f"model (out of fold) vs corpus, on {name}'s answers"] = agreement(corpus, picked, themes)
-            reference = other.merge(corpus[["id", "text", "lang"]], on="id")
-            results[f"model (out of fold) vs {name}"] = agreement(reference, picked, themes)
+            results[f"model (out of fold) vs {name}"] = agreement(with_texts(other, corpus), picked, themes)
     if args.json:
         print(json.dumps(results, indent=2))
         return 0

@@ -139,10 +139,14 @@ _TRUE = frozenset({"1", "true", "yes", "y", "x"})
 _FALSE = frozenset({"0", "false", "no", "n", ""})
 
 
+def _columns(labels_col: LabelsCol) -> list[str]:
+    return [labels_col] if isinstance(labels_col, str) else list(labels_col)
+
+
 def labels_key(labels_col: LabelsCol) -> str:
     """The column :func:`load_labelled` leaves the labels in: ``labels_col`` itself, or for
     several indicator columns a new column named after them (``'a+b+c'``)."""
-    cols = [labels_col] if isinstance(labels_col, str) else list(labels_col)
+    cols = _columns(labels_col)
     return cols[0] if len(cols) == 1 else "+".join(map(str, cols))
 
 
@@ -163,7 +167,6 @@ def _indicator(value: object) -> bool | None:
 def indicator_labels(df: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """Per row, the list of ``columns`` whose cell is 1 (true, yes, x); raises E123 naming every
     column with another value (its first bad row as in the file, where the header is row 1)."""
-    require_columns(df, list(columns), what="Label column")
     flags, bad = {}, []
     for col in columns:
         values = df[col].map(_indicator)
@@ -192,7 +195,7 @@ def load_labelled(
     With several ``labels_col`` (indicator columns), the labels they mark are put in a new
     column named :func:`labels_key` as lists.
     """
-    cols = [labels_col] if isinstance(labels_col, str) else list(labels_col)
+    cols = _columns(labels_col)
     if isinstance(data, pd.DataFrame):
         frames = [data]
     elif isinstance(data, (str, os.PathLike)):

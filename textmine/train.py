@@ -120,6 +120,15 @@ def scaling_rule(n_answers: int, config: dict[str, Any]) -> dict[str, Any] | Non
     }
 
 
+def apply_scaling_rule(config: dict[str, Any], n_answers: int) -> dict[str, Any] | None:
+    """Put the :func:`scaling_rule` for ``n_answers`` into ``config["model"]`` (a new dict, so
+    shared settings are untouched) and return the rule, or None below ``large_data_rows``."""
+    rule = scaling_rule(n_answers, config)
+    if rule:
+        config["model"] = {**config["model"], **{k: rule[k] for k in ("cv_folds", "inner_folds", "tol")}}
+    return rule
+
+
 def train(
     data: pd.DataFrame | PathLike | Sequence[PathLike],
     *,
@@ -189,9 +198,7 @@ def train(
     Y = matrix_of(parsed, themes)
     found = Counter(lab for labs in parsed for lab in labs)
     left_out = {lab: n for lab, n in sorted(found.items()) if lab not in themes}
-    scaling = scaling_rule(len(df), cfg)
-    if scaling:
-        cfg["model"] = {**cfg["model"], **{k: scaling[k] for k in ("cv_folds", "inner_folds", "tol")}}
+    scaling = apply_scaling_rule(cfg, len(df))
     jobs = n_jobs or min(cfg["model"]["cv_folds"] + 1, os.cpu_count() or 1)
 
     if progress:
